@@ -1,0 +1,205 @@
+#!/usr/bin/env python3
+"""An example goplugin REST plugin in Python, standard library only.
+
+Commands: echo (payload as is), upper (UTF-8 text uppercased), reverse (bytes reversed).
+Run: python3 plugin.py --port 8080. It exits on SIGTERM/SIGINT and, when stdin is a pipe, when the
+host closes it. Logs go to stderr.
+"""
+import argparse
+import json
+import os
+import signal
+import stat
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+MAX_BODY_BYTES = 64 * 1024 * 1024
+
+
+def log(message):
+    sys.stderr.write(f"INFO {message}\n")
+    sys.stderr.flush()
+
+
+def upper(payload):
+    try:
+        return payload.decode("utf-8").upper().encode("utf-8")
+    except UnicodeDecodeError:
+        raise CommandError(400, "the payload is not UTF-8 text")
+
+
+HANDLERS = {
+    "echo": lambda payload: payload,
+    "upper": upper,
+    "reverse": lambda payload: payload[::-1],
+}
+
+
+class CommandError(Exception):
+    def __init__(self, status, message):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+class BodyTooLarge(Exception):
+    def __init__(self, remaining=None):
+        super().__init__("body too large")
+        self.remaining = remaining  # bytes still to drop, when known and not too many
+
+
+def from_hex(text):
+    """Decodes hex of even length, or returns None (bytes.fromhex would also accept spaces)."""
+    if len(text) % 2 != 0 or any(c not in "0123456789abcdefABCDEF" for c in text):
+        return None
+    return bytes.fromhex(text)
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "goplugin-python"
+
+    def log_message(self, format, *args):  # the default writes every request to stderr; keep quiet
+        pass
+
+    def send_json(self, status, body, close=False):
+        data = json.dumps(body, separators=(",", ":")).encode("utf-8")
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        if close:
+            self.send_header("Connection", "close")
+            self.close_connection = True
+        self.end_headers()
+        self.wfile.write(data)
+
+    def error(self, status, message, close=False):
+        self.send_json(status, {"status": "error", "message": message}, close)
+
+    def read_body(self):
+        """Reads the body (Content-Length or chunked); raises BodyTooLarge past MAX_BODY_BYTES."""
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            body = bytearray()
+            while True:
+                size = int(self.rfile.readline(1024).split(b";", 1)[0].strip(), 16)
+                if size == 0:
+                    while self.rfile.readline(65536) not in (b"\r\n", b"\n", b""):  # trailers
+                        pass
+                    return bytes(body)
+                if len(body) + size > MAX_BODY_BYTES:
+                    raise BodyTooLarge()
+                body += self.rfile.read(size)
+                self.rfile.readline(1024)  # the CRLF after each chunk
+        length = int(self.headers.get("Content-Length", "0"))
+        if length < 0:
+            raise ValueError("negative Content-Length")
+        if length > MAX_BODY_BYTES:
+            raise BodyTooLarge(length if length <= 4 * MAX_BODY_BYTES else None)
+        return self.rfile.read(length)
+
+    def path_only(self):
+        return self.path.split("?", 1)[0]
+
+    def do_GET(self):
+        if self.path_only() == "/ping":
+            self.send_json(200, {"status": "success", "data": {"response": "pong"}})
+        elif self.path_only() == "/exec":
+            self.error(405, "GET /exec is not allowed; use POST")
+        else:
+            self.error(404, f"no route GET {self.path_only()}; this plugin serves GET /ping and POST /exec")
+
+    def do_POST(self):
+        if self.path_only() == "/ping":
+            return self.error(405, "POST /ping is not allowed; use GET")
+        if self.path_only() != "/exec":
+            return self.error(404, f"no route POST {self.path_only()}; this plugin serves GET /ping and POST /exec")
+        try:
+            raw = self.read_body()
+        except BodyTooLarge as e:
+            # Drop the rest of a body of known length (up to a bound) so the client can read the 413
+            # instead of failing to write; otherwise close the connection.
+            self.error(413, f"the request body is larger than {MAX_BODY_BYTES} bytes", close=e.remaining is None)
+            if e.remaining is not None:
+                while e.remaining > 0:
+                    e.remaining -= len(self.rfile.read(min(e.remaining, 1 << 20)) or b"\0" * e.remaining)
+            return
+        except ValueError:
+            return self.error(400, "the request body has a bad Content-Length or chunk size", close=True)
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            return self.error(400, "the request body is not valid JSON")
+        if not isinstance(body, dict):
+            return self.error(400, "the request body is not a JSON object")
+        command, payload_hex = body.get("command"), body.get("payload")
+        if not isinstance(command, str):
+            return self.error(400, '"command" is missing or not a string')
+        if not isinstance(payload_hex, str):
+            return self.error(400, '"payload" is missing or not a (hex) string')
+        handler = HANDLERS.get(command)
+        if handler is None:
+            known = ", ".join(HANDLERS)
+            return self.error(404, f'command "{command}" failed: unknown command; this plugin knows: {known}')
+        payload = from_hex(payload_hex)
+        if payload is None:
+            return self.error(400, f'command "{command}" failed: the payload is not valid hex')
+        try:
+            response = handler(payload)
+        except CommandError as e:
+            return self.error(e.status, f'command "{command}" failed: {e.message}')
+        except Exception as e:  # a bug in a handler answers 500; the server lives on
+            return self.error(500, f'command "{command}" failed: {e}')
+        self.send_json(202, {"status": "success", "data": {"response": response.hex()}})
+
+    def do_PUT(self):
+        self.error(405, f"{self.command} is not allowed")
+
+    do_DELETE = do_PATCH = do_HEAD = do_PUT
+
+
+def stdin_is_pipe():
+    try:
+        mode = os.fstat(0).st_mode
+    except OSError:
+        return False
+    return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=int(os.environ.get("GOPLUGIN_PORT") or 0))
+    args, _ = parser.parse_known_args()
+
+    server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
+    server.daemon_threads = True
+    stop = threading.Event()
+
+    def shut_down(reason):
+        if not stop.is_set():
+            log(f"{reason}, shutting down")
+            stop.set()
+            # shutdown() waits for serve_forever to return, so never call it on the serving thread.
+            threading.Thread(target=server.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, lambda *_: shut_down("SIGTERM"))
+    signal.signal(signal.SIGINT, lambda *_: shut_down("SIGINT"))
+
+    if stdin_is_pipe():
+        def watch_stdin():
+            while sys.stdin.buffer.read1(65536):
+                pass
+            shut_down("stdin closed: the host is gone")
+
+        threading.Thread(target=watch_stdin, daemon=True).start()
+
+    log(f"listening on 127.0.0.1:{server.server_address[1]} (rest)")
+    try:
+        server.serve_forever(poll_interval=0.1)
+    finally:
+        server.server_close()
+    log(f"stopped listening on 127.0.0.1:{server.server_address[1]} (rest)")
+
+
+if __name__ == "__main__":
+    main()

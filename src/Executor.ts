@@ -1,0 +1,74 @@
+/**
+ * The Executor holds the loaded config and hands out a {@link Container} per host. Each call to
+ * `fromHost` installs the host (ACL and checksums) and returns a new, isolated container.
+ *
+ * @since 0.1.0
+ */
+import { Context, Effect, Layer, type Scope } from "effect"
+import { CallerFactory } from "./CallerFactory.js"
+import * as Container from "./Container.js"
+import { Discover } from "./Discover.js"
+import * as Host from "./Host.js"
+import { Md5Checker } from "./Md5Checker.js"
+import type { PluginConfig } from "./PluginConfig.js"
+import type { ConfigError, HostNotFound } from "./PluginError.js"
+import { ProcessRegistry } from "./ProcessRegistry.js"
+
+/** Options of the executor; every field has a default. */
+export interface ExecutorOptions {
+  /** Largest answer accepted from a plugin, in bytes (default 64 MiB). */
+  readonly maxResponseBytes?: number
+}
+
+/** Gives each host its container. */
+export class Executor extends Context.Tag("goplugin-effect/Executor")<Executor, {
+  /** The config the executor was built from. */
+  readonly config: PluginConfig
+  /**
+   * Installs the host and returns a new container for it; the container's plugins stop when the
+   * current scope closes.
+   *
+   * @example
+   * ```ts
+   * const container = yield* Executor.fromHost("billing")
+   * const log = yield* container.run("log")
+   * const out = yield* log.exec("plugin.log.store", bytes)
+   * ```
+   */
+  readonly fromHost: (host: string) => Effect.Effect<Container.Container, HostNotFound, Scope.Scope>
+}>() {}
+
+/** Default upper bound of an answer's size. */
+export const defaultMaxResponseBytes = 64 * 1024 * 1024
+
+/** Builds an executor over an already-loaded config. */
+export const make = (config: PluginConfig, options: ExecutorOptions = {}) =>
+  Effect.gen(function*() {
+    const context = yield* Effect.context<ProcessRegistry | CallerFactory | Md5Checker>()
+    const containerOptions = { maxResponseBytes: options.maxResponseBytes ?? defaultMaxResponseBytes }
+    return Executor.of({
+      config,
+      fromHost: (host) =>
+        Host.install(config, host).pipe(
+          Effect.flatMap((installed) => Container.make(installed, containerOptions)),
+          Effect.provide(context),
+          Effect.withSpan("Executor.fromHost", { attributes: { host } })
+        )
+    })
+  })
+
+/** The container of a host, from the `Executor` in context. */
+export const fromHost = (host: string): Effect.Effect<Container.Container, HostNotFound, Executor | Scope.Scope> =>
+  Effect.flatMap(Executor, (executor) => executor.fromHost(host))
+
+/** An executor over the config that `Discover` finds. */
+export const layer = (
+  options: ExecutorOptions = {}
+): Layer.Layer<Executor, ConfigError, Discover | ProcessRegistry | CallerFactory | Md5Checker> =>
+  Layer.effect(Executor, Effect.flatMap(Discover, (discover) => discover.load).pipe(Effect.flatMap((config) => make(config, options))))
+
+/** An executor over a config given as a value. */
+export const layerConfig = (
+  config: PluginConfig,
+  options: ExecutorOptions = {}
+): Layer.Layer<Executor, never, ProcessRegistry | CallerFactory | Md5Checker> => Layer.effect(Executor, make(config, options))

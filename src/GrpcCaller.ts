@@ -1,0 +1,125 @@
+/**
+ * The gRPC driver: `plugin.Plugin/Ping` and `plugin.Plugin/Exec` from `proto/plugin.proto`, on one
+ * channel per plugin process that every call reuses and the caller's scope closes.
+ *
+ * @since 0.1.0
+ */
+import * as grpc from "@grpc/grpc-js"
+import * as protoLoader from "@grpc/proto-loader"
+import { Effect, type Scope } from "effect"
+import type { Caller, CallerDriver, CallTarget } from "./Caller.js"
+import { callError, decodeAnswer, timeoutMillis } from "./internal/callResult.js"
+import type { CallError } from "./PluginError.js"
+import { protoLoaderOptions, protoPath, toHex } from "./internal/wire.js"
+
+interface PluginResponse {
+  readonly Status?: string
+  readonly Data?: { readonly Response?: string } | null
+}
+
+type Callback = (error: grpc.ServiceError | null, response?: PluginResponse) => void
+
+interface PluginClient extends grpc.Client {
+  Ping(request: object, metadata: grpc.Metadata, options: grpc.CallOptions, callback: Callback): grpc.ClientUnaryCall
+  Exec(
+    request: { Command: string; Payload: string },
+    metadata: grpc.Metadata,
+    options: grpc.CallOptions,
+    callback: Callback
+  ): grpc.ClientUnaryCall
+}
+
+type PluginClientConstructor = new(address: string, credentials: grpc.ChannelCredentials, options: object) => PluginClient
+
+let loaded: PluginClientConstructor | undefined
+
+/** The generated client class, loaded once per process from `proto/plugin.proto`. */
+export const clientConstructor = (): PluginClientConstructor => {
+  if (loaded === undefined) {
+    const definition = protoLoader.loadSync(protoPath, protoLoaderOptions)
+    const root = grpc.loadPackageDefinition(definition) as unknown as { plugin: { Plugin: PluginClientConstructor } }
+    loaded = root.plugin.Plugin
+  }
+  return loaded
+}
+
+const reasonOf = (code: grpc.status): CallError["reason"] => {
+  switch (code) {
+    case grpc.status.UNAVAILABLE:
+      return "connect"
+    case grpc.status.DEADLINE_EXCEEDED:
+      return "timeout"
+    case grpc.status.CANCELLED:
+      return "interrupted"
+    case grpc.status.RESOURCE_EXHAUSTED:
+    case grpc.status.UNIMPLEMENTED:
+      return "protocol"
+    default:
+      return "remote"
+  }
+}
+
+/** Creates a gRPC caller with its own channel, closed when the scope closes. */
+export const make = (target: CallTarget): Effect.Effect<Caller, never, Scope.Scope> =>
+  Effect.map(
+    Effect.acquireRelease(
+      Effect.sync(() => {
+        const Client = clientConstructor()
+        const limit = target.maxResponseBytes + 1024
+        return new Client(`127.0.0.1:${target.port}`, grpc.credentials.createInsecure(), {
+          "grpc.max_receive_message_length": limit,
+          "grpc.max_send_message_length": -1,
+          "grpc.initial_reconnect_backoff_ms": 20,
+          "grpc.max_reconnect_backoff_ms": 1000
+        })
+      }),
+      (client) => Effect.sync(() => client.close())
+    ),
+    (client): Caller => {
+      const metadata = new grpc.Metadata()
+      metadata.set("x-host", target.host)
+
+      const call = (
+        operation: "ping" | "exec",
+        command: string | undefined,
+        timeoutMillis: number,
+        invoke: (options: grpc.CallOptions, callback: Callback) => grpc.ClientUnaryCall
+      ): Effect.Effect<string, CallError> =>
+        Effect.async<string, CallError>((resume) => {
+          const fail = (reason: CallError["reason"], detail: string) =>
+            resume(Effect.fail(callError(target, operation, command, reason, detail)))
+          const pending = invoke({ deadline: Date.now() + timeoutMillis }, (error, response) => {
+            if (error !== null) {
+              const detail = `${grpc.status[error.code] ?? error.code}: ${error.details || error.message}`
+              return fail(reasonOf(error.code), detail)
+            }
+            const status = response?.Status ?? ""
+            const answer = response?.Data?.Response ?? ""
+            if (status !== "" && status.toLowerCase() !== "success") {
+              return fail("remote", `Status "${status}"${answer === "" ? "" : `: ${answer}`}`)
+            }
+            resume(Effect.succeed(answer))
+          })
+          return Effect.sync(() => pending.cancel())
+        })
+
+      return {
+        host: target.host,
+        plugin: target.plugin,
+        protocol: "grpc",
+        ping: call("ping", undefined, timeoutMillis(target), (options, callback) =>
+          client.Ping({}, metadata, options, callback)).pipe(
+            Effect.withSpan("Caller.ping", { attributes: { plugin: target.plugin, protocol: "grpc" } })
+          ),
+        exec: (command, payload, options) =>
+          call("exec", command, timeoutMillis(target, options), (callOptions, callback) =>
+            client.Exec({ Command: command, Payload: toHex(payload) }, metadata, callOptions, callback)).pipe(
+              Effect.flatMap(decodeAnswer(target, command, "Data.Response")),
+              Effect.withSpan("Caller.exec", { attributes: { plugin: target.plugin, command, protocol: "grpc" } })
+            )
+      }
+    }
+  )
+
+/** The `grpc` driver. */
+export const driver: CallerDriver = { commType: "grpc", usesPort: true, longLived: true, make }

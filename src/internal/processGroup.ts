@@ -1,0 +1,208 @@
+/**
+ * A child process in a process group of its own, so that signalling the group reaches every
+ * grandchild it started. Output is split into lines; the last stderr lines are kept for errors.
+ *
+ * @internal
+ */
+import { Deferred, Duration, Effect, Exit } from "effect"
+import { type ChildProcess, spawn } from "node:child_process"
+
+/** How a process ended: exactly one of `code` and `signal` is set. */
+export interface ExitInfo {
+  readonly code: number | null
+  readonly signal: string | null
+}
+
+/** A running process group led by `pid`. */
+export interface GroupChild {
+  readonly pid: number
+  readonly child: ChildProcess
+  readonly exit: Deferred.Deferred<ExitInfo>
+  /** The exit status once the leader has exited. */
+  readonly exited: () => ExitInfo | undefined
+  /** The last stderr lines, oldest first. */
+  readonly stderrTail: () => ReadonlyArray<string>
+  /** With `collectStdout`: what the process wrote to stdout so far, and whether it passed the limit. */
+  readonly collectedStdout: () => CollectedOutput
+}
+
+/** Bytes collected from stdout; `overflow` is set when the process wrote more than the limit. */
+export interface CollectedOutput {
+  readonly bytes: Uint8Array
+  readonly overflow: boolean
+}
+
+/** What to start, and where its output lines go. */
+export interface SpawnOptions {
+  readonly exec: string
+  readonly args: ReadonlyArray<string>
+  readonly cwd: string
+  readonly env: NodeJS.ProcessEnv
+  readonly onLine: (stream: "stdout" | "stderr", line: string) => void
+  readonly tailLines?: number
+  /** Collect stdout as bytes (up to this many) instead of logging it as lines: it is the answer channel. */
+  readonly collectStdout?: number | undefined
+}
+
+const MAX_LINE = 64 * 1024
+
+/** Splits a byte stream into lines; a line longer than 64 KiB is cut so one process cannot exhaust memory. */
+export const lineSplitter = (emit: (line: string) => void) => {
+  let pending = ""
+  return {
+    push: (chunk: Buffer | string) => {
+      pending += chunk.toString()
+      let newline = pending.indexOf("\n")
+      while (newline !== -1) {
+        emit(pending.slice(0, newline).replace(/\r$/, ""))
+        pending = pending.slice(newline + 1)
+        newline = pending.indexOf("\n")
+      }
+      if (pending.length > MAX_LINE) {
+        emit(pending.slice(0, MAX_LINE) + "…")
+        pending = ""
+      }
+    },
+    flush: () => {
+      if (pending !== "") emit(pending)
+      pending = ""
+    }
+  }
+}
+
+/** Sends a signal to every process of the group; a group that is already gone is not an error. */
+export const signalGroup = (pid: number, signal: NodeJS.Signals | 0): boolean => {
+  try {
+    process.kill(-pid, signal)
+    return true
+  } catch {
+    // ESRCH: the group has no process left, which is the state we want.
+    return false
+  }
+}
+
+/** Whether any process of the group still exists (zombies included). */
+export const groupAlive = (pid: number): boolean => signalGroup(pid, 0)
+
+/**
+ * Starts `exec` as the leader of a new process group (via `detached`, which calls setsid), with stdin a
+ * pipe the host keeps open. Fails with the operating system's reason when the process cannot start.
+ */
+export const spawnGroup = (options: SpawnOptions): Effect.Effect<GroupChild, string> =>
+  Effect.flatMap(Deferred.make<ExitInfo>(), (exit) =>
+    Effect.async<GroupChild, string>((resume) => {
+      const tail: Array<string> = []
+      const keep = options.tailLines ?? 20
+      let exitInfo: ExitInfo | undefined
+      const child = spawn(options.exec, options.args, {
+        cwd: options.cwd,
+        env: options.env,
+        detached: true,
+        stdio: ["pipe", "pipe", "pipe"]
+      })
+      const stdout = lineSplitter((line) => options.onLine("stdout", line))
+      const stderr = lineSplitter((line) => {
+        tail.push(line)
+        if (tail.length > keep) tail.shift()
+        options.onLine("stderr", line)
+      })
+      const collected: Array<Buffer> = []
+      let collectedSize = 0
+      let overflow = false
+      const limit = options.collectStdout
+      if (limit === undefined) {
+        child.stdout!.on("data", stdout.push).on("end", stdout.flush)
+      } else {
+        child.stdout!.on("data", (chunk: Buffer) => {
+          collectedSize += chunk.length
+          if (collectedSize > limit) overflow = true
+          else collected.push(chunk)
+        })
+      }
+      child.stderr!.on("data", stderr.push).on("end", stderr.flush)
+      // A plugin that exits without reading stdin makes our writes fail with EPIPE; its exit is reported instead.
+      child.stdin!.on("error", () => {})
+      child.on("exit", (code, signal) => {
+        exitInfo = { code, signal }
+        Deferred.unsafeDone(exit, Exit.succeed(exitInfo))
+      })
+      child.once("spawn", () =>
+        resume(Effect.succeed({
+          pid: child.pid!,
+          child,
+          exit,
+          exited: () => exitInfo,
+          stderrTail: () => tail.slice(),
+          collectedStdout: () => {
+            const buffer = Buffer.concat(collected)
+            return { bytes: new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength), overflow }
+          }
+        })))
+      child.once("error", (error) => {
+        if (child.pid === undefined) resume(Effect.fail(error.message))
+      })
+    }))
+
+/**
+ * Waits until `event` has happened on the child (`happened` says whether it already has), or `millis`
+ * have passed; answers which. Timer-based rather than interruption-based, so it also bounds waits
+ * inside uninterruptible regions such as a stop.
+ */
+const within = (
+  child: ChildProcess,
+  event: "exit" | "close",
+  happened: () => boolean,
+  millis: number
+): Effect.Effect<boolean> =>
+  Effect.async<boolean>((resume) => {
+    if (happened()) return resume(Effect.succeed(true))
+    const onEvent = () => {
+      clearTimeout(timer)
+      resume(Effect.succeed(true))
+    }
+    const timer = setTimeout(() => {
+      child.off(event, onEvent)
+      resume(Effect.succeed(false))
+    }, millis)
+    child.once(event, onEvent)
+    return Effect.sync(() => {
+      clearTimeout(timer)
+      child.off(event, onEvent)
+    })
+  })
+
+/** Waits for the group leader's exit for at most `millis`; answers whether it exited. */
+export const exitedWithin = (group: GroupChild, millis: number): Effect.Effect<boolean> =>
+  within(group.child, "exit", () => group.exited() !== undefined, millis)
+
+/** Waits for stdout and stderr to close (every line seen) for at most `millis`. */
+export const outputClosedWithin = (group: GroupChild, millis: number): Effect.Effect<boolean> =>
+  within(
+    group.child,
+    "close",
+    () => (group.child.stdout?.closed ?? true) && (group.child.stderr?.closed ?? true),
+    millis
+  )
+
+/**
+ * Stops the group: end stdin and SIGTERM to the group, then SIGKILL after `grace`, then wait for the
+ * leader's exit. Whatever remains in the group after the leader exits is killed: no grandchild outlives
+ * its plugin. Uninterruptible, so a stop that has begun always finishes.
+ */
+export const stopGroup = (child: GroupChild, grace: Duration.DurationInput): Effect.Effect<ExitInfo> =>
+  Effect.gen(function*() {
+    if (child.exited() === undefined) {
+      child.child.stdin?.end()
+      signalGroup(child.pid, "SIGTERM")
+      const graceful = yield* exitedWithin(child, Duration.toMillis(grace))
+      if (!graceful) {
+        yield* Effect.logWarning(`pid ${child.pid} did not exit within ${Duration.format(grace)} of SIGTERM; sending SIGKILL`)
+        signalGroup(child.pid, "SIGKILL")
+      }
+    }
+    const info = yield* Deferred.await(child.exit)
+    signalGroup(child.pid, "SIGKILL")
+    child.child.stdout?.destroy()
+    child.child.stderr?.destroy()
+    return info
+  }).pipe(Effect.uninterruptible)

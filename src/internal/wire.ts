@@ -1,0 +1,72 @@
+/**
+ * Pieces of the wire contract shared by the host's callers and the plugin SDK: hex payloads,
+ * JSend bodies and the location of `proto/plugin.proto`.
+ *
+ * @internal
+ */
+import { fileURLToPath } from "node:url"
+
+const HEX = /^(?:[0-9a-fA-F]{2})*$/
+
+/** Encodes bytes as lowercase hex, the only payload encoding on the wire. */
+export const toHex = (bytes: Uint8Array): string =>
+  Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("hex")
+
+/**
+ * Decodes a hex string, or returns `undefined` when it is not hex of even length.
+ * `Buffer.from(s, "hex")` alone silently truncates at the first bad character, which would lose data.
+ */
+export const fromHex = (hex: string): Uint8Array | undefined => {
+  if (!HEX.test(hex)) return undefined
+  const buffer = Buffer.from(hex, "hex")
+  return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength)
+}
+
+/** The JSend body of a successful answer: `{"status":"success","data":{"response":…}}`. */
+export const jsendSuccess = (response: string): string =>
+  JSON.stringify({ status: "success", data: { response } })
+
+/** The JSend body of a failed answer: `{"status":"error","message":…}`. */
+export const jsendError = (message: string): string => JSON.stringify({ status: "error", message })
+
+/** A JSend answer after validation: either the response string or the plugin's error message. */
+export type JSendAnswer =
+  | { readonly _tag: "Success"; readonly response: string }
+  | { readonly _tag: "Failure"; readonly message: string }
+
+const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
+
+/**
+ * Reads a parsed JSON value as a JSend answer; returns a description of the problem when the shape is
+ * wrong. `fail` bodies (JSend's client-error form) are treated like `error`.
+ */
+export const readJSend = (body: unknown): JSendAnswer | string => {
+  if (!isRecord(body)) return "the body is not a JSON object"
+  const status = body["status"]
+  if (status === "success") {
+    const data = body["data"]
+    if (!isRecord(data)) return `"data" is missing or not an object`
+    const response = data["response"]
+    if (typeof response !== "string") return `"data.response" is missing or not a string`
+    return { _tag: "Success", response }
+  }
+  if (status === "error" || status === "fail") {
+    const message = body["message"]
+    if (typeof message === "string") return { _tag: "Failure", message }
+    const data = body["data"]
+    return { _tag: "Failure", message: data === undefined ? `the plugin answered status "${status}"` : JSON.stringify(data) }
+  }
+  return `"status" is ${JSON.stringify(status)}, expected "success" or "error"`
+}
+
+/** Absolute path of `proto/plugin.proto`; the same relative location from `src/internal` and `dist/internal`. */
+export const protoPath: string = fileURLToPath(new URL("../../proto/plugin.proto", import.meta.url))
+
+/** Options for `@grpc/proto-loader` that keep the spec's field names (`Command`, `Payload`, …) as written. */
+export const protoLoaderOptions = {
+  keepCase: true,
+  longs: String,
+  enums: String,
+  defaults: true,
+  oneofs: true
+} as const

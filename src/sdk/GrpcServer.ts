@@ -1,0 +1,114 @@
+/**
+ * The gRPC transport of the SDK: service `plugin.Plugin` from `proto/plugin.proto` on 127.0.0.1.
+ * `@grpc/grpc-js` and `@grpc/proto-loader` are loaded when a gRPC server starts, so REST and stdio
+ * plugins do not pay for them at start-up.
+ *
+ * @since 0.1.0
+ */
+import type * as Grpc from "@grpc/grpc-js"
+import type { AnyDefinition, ServiceDefinition } from "@grpc/proto-loader"
+import * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Option from "effect/Option"
+import * as Runtime from "effect/Runtime"
+import type * as Scope from "effect/Scope"
+import type { CommandFailed } from "../PluginError.js"
+import { protoLoaderOptions, protoPath } from "../internal/wire.js"
+import { dispatch, type Handlers } from "./Handler.js"
+import { DEFAULT_MAX_BODY_BYTES } from "./RestServer.js"
+import { ServeError } from "./ServeError.js"
+
+/** What a gRPC server needs: the handlers, the port (0 picks a free one) and the request size limit. */
+export interface GrpcServerOptions {
+  readonly handlers: Handlers
+  readonly port: number
+  readonly maxBodyBytes?: number | undefined
+}
+
+interface ExecRequestMessage {
+  readonly Command?: string
+  readonly Payload?: string
+}
+
+interface AnswerMessage {
+  readonly Status: string
+  readonly Data: { readonly Response: string }
+}
+
+const isService = (definition: AnyDefinition | undefined): definition is ServiceDefinition =>
+  definition !== undefined && !("format" in definition)
+
+const loadService = Effect.tryPromise({
+  try: async () => {
+    const [grpc, loader] = await Promise.all([import("@grpc/grpc-js"), import("@grpc/proto-loader")])
+    return { grpc, service: loader.loadSync(protoPath, protoLoaderOptions)["plugin.Plugin"] }
+  },
+  catch: (error) => new ServeError({ protocol: "grpc", reason: `cannot load ${protoPath}: ${String(error)}` })
+}).pipe(
+  Effect.flatMap(({ grpc, service }) =>
+    isService(service)
+      ? Effect.succeed({ grpc, service })
+      : Effect.fail(new ServeError({ protocol: "grpc", reason: `${protoPath} does not define service plugin.Plugin` }))
+  )
+)
+
+/**
+ * Starts the gRPC server on 127.0.0.1 and answers the bound port. Closing the scope shuts it down:
+ * in-flight calls get about a second to finish, then the server is forced down.
+ */
+export const grpcServer: (options: GrpcServerOptions) => Effect.Effect<number, ServeError, Scope.Scope> = Effect.fn(
+  "Sdk.grpcServer"
+)(function*(options: GrpcServerOptions) {
+  const { handlers } = options
+  const { grpc, service } = yield* loadService
+  const run = Runtime.runCallback(yield* Effect.runtime<never>())
+  const codes: Readonly<Record<CommandFailed["kind"], Grpc.status>> = {
+    invalid_argument: grpc.status.INVALID_ARGUMENT,
+    not_found: grpc.status.NOT_FOUND,
+    internal: grpc.status.INTERNAL
+  }
+
+  const ping: Grpc.handleUnaryCall<unknown, AnswerMessage> = (_call, callback) =>
+    callback(null, { Status: "success", Data: { Response: "pong" } })
+
+  const exec: Grpc.handleUnaryCall<ExecRequestMessage, AnswerMessage> = (call, callback) => {
+    const command = call.request.Command ?? ""
+    const host = call.metadata.get("x-host")[0]
+    run(dispatch(handlers, command, call.request.Payload ?? "", typeof host === "string" ? host : ""), {
+      onExit: (exit) => {
+        if (Exit.isSuccess(exit)) return callback(null, { Status: "success", Data: { Response: exit.value } })
+        const failure = Cause.failureOption(exit.cause)
+        if (Option.isSome(failure)) return callback({ code: codes[failure.value.kind], details: failure.value.message })
+        callback({ code: grpc.status.UNAVAILABLE, details: `command "${command}" was interrupted: the plugin is shutting down` })
+      }
+    })
+  }
+
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES
+  const server = new grpc.Server({
+    "grpc.max_receive_message_length": maxBodyBytes,
+    // Answers are not limited, as over REST: a 32 MiB payload echoed is a 64 MiB hex string plus framing.
+    "grpc.max_send_message_length": -1
+  })
+  server.addService(service, { Ping: ping, Exec: exec })
+
+  return yield* Effect.acquireRelease(
+    Effect.async<number, ServeError>((resume) =>
+      server.bindAsync(`127.0.0.1:${options.port}`, grpc.ServerCredentials.createInsecure(), (error, port) =>
+{
+        if (error === null) return resume(Effect.succeed(port))
+        server.forceShutdown()
+        resume(Effect.fail(
+          new ServeError({ protocol: "grpc", reason: `cannot listen on 127.0.0.1:${options.port}: ${error.message}` })
+        ))
+      })
+    ),
+    () =>
+      Effect.async<void>((resume) => server.tryShutdown(() => resume(Effect.void))).pipe(
+        Effect.timeout("1 second"),
+        Effect.ignore,
+        Effect.ensuring(Effect.sync(() => server.forceShutdown()))
+      )
+  )
+})

@@ -1,0 +1,93 @@
+/**
+ * What a plugin author writes: one handler per command, bytes in and bytes out. The transports (REST,
+ * gRPC, stdio) share `dispatch`, which decodes the hex payload, picks the handler and turns every way a
+ * call can go wrong into a `CommandFailed`.
+ *
+ * @since 0.1.0
+ */
+import * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import { CommandFailed } from "../PluginError.js"
+import { fromHex, toHex } from "../internal/wire.js"
+
+/** Who is calling and which command it asked for; `host` is "" when the host did not say. */
+export interface HandlerContext {
+  readonly host: string
+  readonly command: string
+}
+
+/** Runs one command: takes the decoded payload and answers bytes, or fails with `CommandFailed`. */
+export type Handler = (payload: Uint8Array, context: HandlerContext) => Effect.Effect<Uint8Array, CommandFailed>
+
+/** The commands a plugin answers, by command name. */
+export type Handlers = Readonly<Record<string, Handler>>
+
+/** The transports a plugin can serve. */
+export type Protocol = "rest" | "grpc" | "stdio"
+
+/** The body of an exec request once its shape is checked: the command and its hex payload. */
+export interface ExecRequest {
+  readonly command: string
+  readonly payload: string
+}
+
+/** True for a plain JSON object (not null, not an array). */
+export const isRecord = (u: unknown): u is Readonly<Record<string, unknown>> =>
+  typeof u === "object" && u !== null && !Array.isArray(u)
+
+/** Reads `{"command":…,"payload":…}` from a parsed JSON value; returns a description of the problem otherwise. */
+export const readExecRequest = (body: unknown): ExecRequest | string => {
+  if (!isRecord(body)) return "the request body is not a JSON object"
+  const command = body["command"]
+  const payload = body["payload"]
+  if (typeof command !== "string") return `"command" is missing or not a string`
+  if (typeof payload !== "string") return `"payload" is missing or not a (hex) string`
+  return { command, payload }
+}
+
+const describeDefect = (defect: unknown): string =>
+  defect instanceof Error ? defect.message : typeof defect === "string" ? defect : String(defect)
+
+/**
+ * Runs the handler for `command` on a hex payload and answers the hex response. Bad hex, an unknown
+ * command, a handler failure and a handler defect (a thrown exception) all become `CommandFailed`, with
+ * kinds `invalid_argument`, `not_found`, the handler's own kind, and `internal`.
+ */
+export const dispatch = (
+  handlers: Handlers,
+  command: string,
+  payloadHex: string,
+  host: string
+): Effect.Effect<string, CommandFailed> => {
+  const handler = Object.hasOwn(handlers, command) ? handlers[command] : undefined
+  if (handler === undefined) {
+    const known = Object.keys(handlers)
+    return Effect.fail(
+      new CommandFailed({
+        command,
+        kind: "not_found",
+        detail: `unknown command; this plugin knows: ${known.length === 0 ? "(none)" : known.join(", ")}`
+      })
+    )
+  }
+  const payload = fromHex(payloadHex)
+  if (payload === undefined) {
+    return Effect.fail(
+      new CommandFailed({
+        command,
+        kind: "invalid_argument",
+        detail: "the payload is not valid hex (it must have an even length and only 0-9, a-f, A-F)"
+      })
+    )
+  }
+  return Effect.suspend(() => handler(payload, { host, command })).pipe(
+    Effect.map(toHex),
+    Effect.catchAllDefect((defect) =>
+      Effect.logError(`command "${command}" crashed`, Cause.die(defect)).pipe(
+        Effect.zipRight(
+          Effect.fail(new CommandFailed({ command, kind: "internal", detail: describeDefect(defect) }))
+        )
+      )
+    )
+  )
+}

@@ -1,0 +1,163 @@
+/**
+ * A plugin's life: read the port from `--port` (or `GOPLUGIN_PORT`), serve until SIGINT/SIGTERM or until
+ * the host closes the plugin's stdin, close the server, exit. Logs go to stderr.
+ *
+ * @since 0.1.0
+ */
+import { fstatSync } from "node:fs"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import { defaultTeardown } from "@effect/platform/Runtime"
+import * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Option from "effect/Option"
+import type { CommandFailed } from "../PluginError.js"
+import { grpcServer } from "./GrpcServer.js"
+import type { Handlers, Protocol } from "./Handler.js"
+import { restServer } from "./RestServer.js"
+import { ServeError } from "./ServeError.js"
+import { stderrLoggerLayer } from "./StderrLogger.js"
+import { stdioServer } from "./StdioServer.js"
+
+/** How to serve: the handlers, the transport, and for rest/grpc the port (default 0: any free port). */
+export interface ServeOptions {
+  readonly handlers: Handlers
+  readonly protocol: Protocol
+  readonly port?: number | undefined
+  /** Largest request accepted (REST body, gRPC message, stdio request); default 64 MiB. */
+  readonly maxBodyBytes?: number | undefined
+}
+
+/** How `runMain` runs a plugin; the port comes from the command line or the environment. */
+export interface RunMainOptions {
+  readonly handlers: Handlers
+  /** The transport; default "rest". */
+  readonly protocol?: Protocol | undefined
+  readonly maxBodyBytes?: number | undefined
+}
+
+const PORT = /^\d{1,5}$/
+
+/**
+ * Reads the port from `--port N` or `--port=N` in `argv` (the last one wins), else from `GOPLUGIN_PORT`
+ * in `env`, else 0. Answers `Either.left` with a description when the value is not a port number.
+ */
+export const parsePort = (
+  argv: ReadonlyArray<string>,
+  env: Readonly<Record<string, string | undefined>>
+): Either.Either<number, string> => {
+  let value: string | undefined
+  let source = "--port"
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]
+    if (arg === "--port") value = argv[++i] ?? ""
+    else if (arg?.startsWith("--port=")) value = arg.slice("--port=".length)
+  }
+  if (value === undefined && env["GOPLUGIN_PORT"] !== undefined && env["GOPLUGIN_PORT"] !== "") {
+    value = env["GOPLUGIN_PORT"]
+    source = "GOPLUGIN_PORT"
+  }
+  if (value === undefined) return Either.right(0)
+  return PORT.test(value) && Number(value) <= 65535
+    ? Either.right(Number(value))
+    : Either.left(`${source} is ${JSON.stringify(value)}; expected a port number from 0 to 65535`)
+}
+
+/**
+ * Serves the handlers. Over rest and grpc it listens on 127.0.0.1 until interrupted, then closes the
+ * server (keep-alive connections and in-flight gRPC calls included). Over stdio it answers the one
+ * request on stdin and completes, failing when that answer was an error.
+ *
+ * @example
+ * import { Effect } from "effect"
+ * import { serve } from "goplugin-effect/sdk"
+ *
+ * const echo = serve({ protocol: "rest", port: 8080, handlers: { echo: (payload) => Effect.succeed(payload) } })
+ */
+export const serve: (options: ServeOptions) => Effect.Effect<void, ServeError | CommandFailed> = Effect.fn(
+  "Sdk.serve"
+)(function*(options: ServeOptions) {
+  const { handlers, maxBodyBytes, protocol } = options
+  if (protocol === "stdio") return yield* stdioServer({ handlers, maxBodyBytes })
+  const start = protocol === "rest" ? restServer : grpcServer
+  yield* Effect.scoped(Effect.gen(function*() {
+    const port = yield* start({ handlers, port: options.port ?? 0, maxBodyBytes })
+    yield* Effect.logInfo(`listening on 127.0.0.1:${port} (${protocol})`)
+    yield* Effect.addFinalizer(() => Effect.logInfo(`stopped listening on 127.0.0.1:${port} (${protocol})`))
+    return yield* Effect.never
+  }))
+})
+
+const stdinIsPipe = (): boolean => {
+  try {
+    const stat = fstatSync(0)
+    return stat.isFIFO() || stat.isSocket()
+  } catch {
+    return false
+  }
+}
+
+/** Completes when stdin reaches end-of-file (or fails): the host that started the plugin is gone. */
+const stdinClosed: Effect.Effect<void> = Effect.async<void>((resume) => {
+  const stdin = process.stdin
+  const done = () => resume(Effect.void)
+  stdin.once("end", done)
+  stdin.once("close", done)
+  stdin.once("error", done)
+  stdin.resume()
+  return Effect.sync(() => {
+    stdin.off("end", done)
+    stdin.off("close", done)
+    stdin.off("error", done)
+    stdin.pause()
+  })
+})
+
+const logFailure = (cause: Cause.Cause<ServeError | CommandFailed>): Effect.Effect<void> =>
+  Cause.isInterruptedOnly(cause) ? Effect.void : Option.match(Cause.failureOption(cause), {
+    onNone: () => Effect.logError("the plugin crashed", cause),
+    onSome: (error) => Effect.logError(error.message)
+  })
+
+/**
+ * The program `runMain` runs: the port from `argv`/`env`, `serve`, and for rest/grpc an end when stdin
+ * (if it is a pipe or socket) reaches end-of-file. Logs go to stderr.
+ */
+export const pluginProgram = (
+  options: RunMainOptions,
+  argv: ReadonlyArray<string>,
+  env: Readonly<Record<string, string | undefined>>
+): Effect.Effect<void, ServeError | CommandFailed> => {
+  const protocol = options.protocol ?? "rest"
+  const program = Effect.gen(function*() {
+    if (protocol === "stdio") return yield* serve({ ...options, protocol })
+    const port = yield* Either.mapLeft(parsePort(argv, env), (reason) => new ServeError({ protocol, reason }))
+    const served = serve({ ...options, protocol, port })
+    if (!stdinIsPipe()) return yield* served
+    return yield* Effect.raceFirst(
+      served,
+      stdinClosed.pipe(Effect.zipRight(Effect.logInfo("stdin closed: the host is gone, shutting down")))
+    )
+  })
+  return program.pipe(Effect.tapErrorCause(logFailure), Effect.provide(stderrLoggerLayer))
+}
+
+/**
+ * The entry point of a plugin's main file: serves `handlers` over `protocol` (default "rest") on the port
+ * from `--port N`, `--port=N` or `GOPLUGIN_PORT`, and exits on SIGINT/SIGTERM, when the host closes stdin,
+ * or (stdio) after answering; the exit code is 1 when serving or the stdio answer failed.
+ *
+ * @example
+ * #!/usr/bin/env node
+ * import { Effect } from "effect"
+ * import { runMain } from "goplugin-effect/sdk"
+ *
+ * runMain({ handlers: { echo: (payload) => Effect.succeed(payload) } })
+ */
+export const runMain = (options: RunMainOptions): void =>
+  NodeRuntime.runMain(pluginProgram(options, process.argv.slice(2), process.env), {
+    disableErrorReporting: true,
+    disablePrettyLogger: true,
+    // Exit even when something the plugin started (a timer, a child process) would keep node alive.
+    teardown: (exit) => defaultTeardown(exit, (code) => process.exit(code))
+  })
