@@ -41,6 +41,8 @@ export interface CallTarget {
   readonly plugin: string
   /** Loopback port the plugin listens on, for network drivers. */
   readonly port: number | undefined
+  /** The secret given to this launch of the plugin (`GOPLUGIN_TOKEN`); callers send it with every call. */
+  readonly token: string
   /** Default time limit of one call. */
   readonly timeout: Duration.Duration
   /** Largest answer body accepted, in bytes. */

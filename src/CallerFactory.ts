@@ -9,6 +9,7 @@ import type { CallerDriver } from "./Caller.js"
 import * as GrpcCaller from "./GrpcCaller.js"
 import { UnsupportedProtocol } from "./PluginError.js"
 import * as RestCaller from "./RestCaller.js"
+import * as StdioCaller from "./StdioCaller.js"
 
 /** The drivers known to this application, by `comm_type`. */
 export class CallerFactory extends Context.Tag("goplugin-effect/CallerFactory")<CallerFactory, {
@@ -33,9 +34,9 @@ export const make = (drivers: Iterable<CallerDriver>): Context.Tag.Service<Calle
 }
 
 /** The drivers shipped with the library. */
-export const builtinDrivers: ReadonlyArray<CallerDriver> = [RestCaller.driver, GrpcCaller.driver]
+export const builtinDrivers: ReadonlyArray<CallerDriver> = [RestCaller.driver, GrpcCaller.driver, StdioCaller.driver]
 
-/** The built-in drivers (`rest`, `grpc`). */
+/** The built-in drivers (`rest`, `grpc`, `stdio`). */
 export const layer: Layer.Layer<CallerFactory> = Layer.succeed(CallerFactory, make(builtinDrivers))
 
 /**

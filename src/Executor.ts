@@ -14,11 +14,8 @@ import type { PluginConfig } from "./PluginConfig.js"
 import type { ConfigError, HostNotFound } from "./PluginError.js"
 import { ProcessRegistry } from "./ProcessRegistry.js"
 
-/** Options of the executor; every field has a default. */
-export interface ExecutorOptions {
-  /** Largest answer accepted from a plugin, in bytes (default 64 MiB). */
-  readonly maxResponseBytes?: number
-}
+/** Options of the executor, applied to every container; each overrides what the config says. */
+export interface ExecutorOptions extends Container.ContainerOptions {}
 
 /** Gives each host its container. */
 export class Executor extends Context.Tag("goplugin-effect/Executor")<Executor, {
@@ -38,19 +35,15 @@ export class Executor extends Context.Tag("goplugin-effect/Executor")<Executor, 
   readonly fromHost: (host: string) => Effect.Effect<Container.Container, HostNotFound, Scope.Scope>
 }>() {}
 
-/** Default upper bound of an answer's size. */
-export const defaultMaxResponseBytes = 64 * 1024 * 1024
-
 /** Builds an executor over an already-loaded config. */
 export const make = (config: PluginConfig, options: ExecutorOptions = {}) =>
   Effect.gen(function*() {
     const context = yield* Effect.context<ProcessRegistry | CallerFactory | Md5Checker>()
-    const containerOptions = { maxResponseBytes: options.maxResponseBytes ?? defaultMaxResponseBytes }
     return Executor.of({
       config,
       fromHost: (host) =>
         Host.install(config, host).pipe(
-          Effect.flatMap((installed) => Container.make(installed, containerOptions)),
+          Effect.flatMap((installed) => Container.make(installed, options)),
           Effect.provide(context),
           Effect.withSpan("Executor.fromHost", { attributes: { host } })
         )

@@ -78,6 +78,7 @@ export const make = (target: CallTarget): Effect.Effect<Caller, never, Scope.Sco
     (client): Caller => {
       const metadata = new grpc.Metadata()
       metadata.set("x-host", target.host)
+      metadata.set("authorization", `Bearer ${target.token}`)
 
       const call = (
         operation: "ping" | "exec",

@@ -39,11 +39,29 @@ export const Meta = Schema.Struct(
   Schema.Record({ key: Schema.String, value: Schema.Unknown })
 )
 
+const Count = Schema.Int.pipe(Schema.positive({ message: () => "expected a whole number greater than 0" }))
+
 /** `[settings]`: defaults for every plugin. Times are in seconds. */
 export const Settings = Schema.Struct({
   debug: Schema.optionalWith(Schema.Boolean, { default: () => false }),
+  /** Time limit of one call (a plugin's own `call_timeout` overrides it). */
   call_timeout: Schema.optionalWith(Seconds, { default: () => 5 }),
-  stop_grace: Schema.optionalWith(Seconds, { default: () => 2 })
+  /** Time between SIGTERM and SIGKILL when a plugin is stopped. */
+  stop_grace: Schema.optionalWith(Seconds, { default: () => 2 }),
+  /** Largest answer accepted from a plugin, in bytes. */
+  max_response_bytes: Schema.optionalWith(Count, { default: () => 64 * 1024 * 1024 }),
+  /** Restart plugins that exit or stop answering (a plugin's own `restart` overrides it). */
+  restart: Schema.optionalWith(Schema.Boolean, { default: () => true }),
+  /** Time between health Pings of a running plugin. */
+  health_interval: Schema.optionalWith(Seconds, { default: () => 5 }),
+  /** A health Ping slower than this counts as failed. */
+  health_timeout: Schema.optionalWith(Seconds, { default: () => 2 }),
+  /** Failed health Pings in a row that make a plugin unhealthy (it is then restarted). */
+  unhealthy_after: Schema.optionalWith(Count, { default: () => 3 }),
+  /** Restarts allowed within `restart_window` before the supervisor gives up. */
+  max_restarts: Schema.optionalWith(Count, { default: () => 5 }),
+  /** The crash budget's window. */
+  restart_window: Schema.optionalWith(Seconds, { default: () => 60 })
 })
 /** The decoded `[settings]` table. */
 export type Settings = typeof Settings.Type
@@ -59,7 +77,8 @@ export const PluginSpec = Schema.Struct({
   exec_time: Schema.optionalWith(Seconds, { default: () => 5 }),
   comm_type: Schema.NonEmptyTrimmedString,
   comm_port: Schema.optional(CommPort),
-  call_timeout: Schema.optional(Seconds)
+  call_timeout: Schema.optional(Seconds),
+  restart: Schema.optional(Schema.Boolean)
 })
 /** The decoded `[plugins.<name>]` table. */
 export type PluginSpec = typeof PluginSpec.Type

@@ -4,7 +4,7 @@
  *
  * @since 0.1.0
  */
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 
 const Strings = Schema.Array(Schema.String)
 
@@ -210,7 +210,9 @@ export const CallFailure = Schema.Literal(
   "remote",
   "interrupted",
   "exited",
-  "refused"
+  "refused",
+  "restarting",
+  "stopped"
 )
 
 /** A Ping or Exec call to a running plugin failed. Exec is never retried automatically. */
@@ -232,7 +234,9 @@ export class CallError extends Schema.TaggedError<CallError>()("CallError", {
       remote: "The plugin reported this failure itself.",
       interrupted: "The call was cancelled before it finished.",
       exited: "The plugin's process ended without a valid answer; its stderr is in the host's log.",
-      refused: "The plugin was not started: fix what the detail names first."
+      refused: "The plugin was not started: fix what the detail names first.",
+      restarting: "The supervisor is restarting the plugin; retry later or raise the call timeout.",
+      stopped: "The plugin is not running any more: run it again (container.run) once the cause is fixed."
     }
     return `Plugin "${this.plugin}" (host "${this.host}"): ${what} failed (${this.reason}): ${this.detail}. ` +
       advice[this.reason]
@@ -269,3 +273,136 @@ export type StartError =
   | PluginExited
   | PluginAlreadyRunning
   | UnsupportedProtocol
+
+// --- Pipelines (src/Pipeline.ts) ---
+
+/** No pipeline file was found: neither the given path nor `pipeline.toml` in the folder or any folder above. */
+export class PipelineNotFound extends Schema.TaggedError<PipelineNotFound>()("PipelineNotFound", {
+  tried: Strings,
+  reason: Schema.String
+}) {
+  override get message(): string {
+    return `No pipeline file found (${this.reason}). Looked at: ${list(this.tried)}. ` +
+      `Create pipeline.toml in the current folder or a parent folder, or pass the pipeline file's path.`
+  }
+}
+
+/** The pipeline file is valid TOML but a key is missing, has the wrong type, or refers to nothing. */
+export class PipelineInvalid extends Schema.TaggedError<PipelineInvalid>()("PipelineInvalid", {
+  file: Schema.String,
+  path: Schema.String,
+  problem: Schema.String
+}) {
+  override get message(): string {
+    return `${this.file}: invalid pipeline at ${this.path || "(top level)"}: ${this.problem}`
+  }
+}
+
+/** A `${...}` reference in a step's payload or config cannot be substituted. */
+export class SubstitutionError extends Schema.TaggedError<SubstitutionError>()("SubstitutionError", {
+  file: Schema.String,
+  step: Schema.String,
+  field: Schema.String,
+  reference: Schema.String,
+  problem: Schema.String
+}) {
+  override get message(): string {
+    return `${this.file}: step "${this.step}", ${this.field}: cannot substitute ${this.reference}: ${this.problem}`
+  }
+}
+
+/** Steps use plugins of a host's config, but `Pipeline.run` was given no `Executor` (no config loaded). */
+export class PipelineNeedsExecutor extends Schema.TaggedError<PipelineNeedsExecutor>()("PipelineNeedsExecutor", {
+  file: Schema.String,
+  host: Schema.String,
+  plugins: Strings
+}) {
+  override get message(): string {
+    return `${this.file}: steps use plugins ${list(this.plugins)} of host "${this.host}", but no goplugin config ` +
+      `is loaded. Provide GoPlugin.layer() (it reads config.toml) to Pipeline.run, or declare those plugins ` +
+      `inline under [plugins.<name>] in the pipeline file.`
+  }
+}
+
+/** A step failed and stopped the pipeline, because it does not set `continue_on_error = true`. */
+export class PipelineStepFailed extends Schema.TaggedError<PipelineStepFailed>()("PipelineStepFailed", {
+  file: Schema.String,
+  step: Schema.String,
+  plugin: Schema.String,
+  command: Schema.String,
+  detail: Schema.String,
+  skipped: Strings
+}) {
+  override get message(): string {
+    const skipped = this.skipped.length === 0 ? "" : ` The steps after it were skipped: ${list(this.skipped)}.`
+    return `${this.file}: step "${this.step}" (plugin "${this.plugin}", command "${this.command}") failed: ` +
+      `${this.detail}${skipped} Fix the cause, or set continue_on_error = true on the step if the ` +
+      `pipeline may go on without it.`
+  }
+}
+
+/** A plugin folder (or the path given to `goplugin register`) holds no `goplugin.toml` manifest. */
+export class ManifestNotFound extends Schema.TaggedError<ManifestNotFound>()("ManifestNotFound", {
+  path: Schema.String,
+  reason: Schema.String
+}) {
+  override get message(): string {
+    return `No plugin manifest at ${this.path} (${this.reason}). Pass the plugin's folder that holds ` +
+      `goplugin.toml, or the manifest file itself (format: docs/cli.md, "Plugin manifest").`
+  }
+}
+
+/** A plugin manifest is not valid TOML, a field is missing or wrong, or a path in it leads nowhere. */
+export class ManifestInvalid extends Schema.TaggedError<ManifestInvalid>()("ManifestInvalid", {
+  file: Schema.String,
+  path: Schema.String,
+  problem: Schema.String
+}) {
+  override get message(): string {
+    return `${this.file}: invalid plugin manifest at ${this.path || "(top level)"}: ${this.problem}. ` +
+      `Fix the manifest (relative paths in it resolve against its folder).`
+  }
+}
+
+/** The file a manifest names hashes to something else than the digest the manifest's author claims. */
+export class ManifestChecksumMismatch extends Schema.TaggedError<ManifestChecksumMismatch>()(
+  "ManifestChecksumMismatch",
+  {
+    manifest: Schema.String,
+    plugin: Schema.String,
+    file: Schema.String,
+    algorithm: Schema.Literal("md5", "sha256"),
+    claimed: Schema.String,
+    actual: Schema.String
+  }
+) {
+  override get message(): string {
+    return `${this.manifest}: plugin "${this.plugin}" claims ${this.algorithm} ${this.claimed} for ${this.file}, ` +
+      `but the file's ${this.algorithm} is ${this.actual}: it is not the file the author shipped (or the ` +
+      `manifest is stale). Rebuild or re-download the plugin; if you trust this file, register it with ` +
+      `--trust-file and the actual digest is recorded.`
+  }
+}
+
+/** `register` would replace a plugin entry that already exists with different settings. */
+export class PluginConflict extends Schema.TaggedError<PluginConflict>()("PluginConflict", {
+  file: Schema.String,
+  plugin: Schema.String,
+  fields: Strings
+}) {
+  override get message(): string {
+    return `${this.file}: plugin "${this.plugin}" is already registered with different ${list(this.fields)}. ` +
+      `Pass --force to replace [plugins.${this.plugin}] with the manifest's, or rename the plugin in its manifest.`
+  }
+}
+
+/** The config file (or its folder) could not be created or written. */
+export class ConfigWriteError extends Schema.TaggedError<ConfigWriteError>()("ConfigWriteError", {
+  file: Schema.String,
+  reason: Schema.String
+}) {
+  override get message(): string {
+    return `Cannot write ${this.file}: ${this.reason}. Check the folder's permissions, or point GOPLUGIN_DIR ` +
+      `at a folder you can write to.`
+  }
+}

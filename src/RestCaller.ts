@@ -37,7 +37,7 @@ const exchange = (
       done = true
       clearTimeout(timer)
     }
-    const headers: http.OutgoingHttpHeaders = { "x-host": target.host }
+    const headers: http.OutgoingHttpHeaders = { "x-host": target.host, authorization: `Bearer ${target.token}` }
     if (body !== undefined) {
       headers["content-type"] = "application/json"
       headers["content-length"] = Buffer.byteLength(body)

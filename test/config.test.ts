@@ -50,7 +50,18 @@ describe("config decoding", () => {
     expect(config.file).toBe("/etc/goplugin/config.toml")
     expect(config.dir).toBe("/etc/goplugin")
     expect(config.meta.contributors).toEqual(["a|a@test.com", "b|b@test.com"])
-    expect(config.settings).toEqual({ debug: true, call_timeout: 5, stop_grace: 2 })
+    expect(config.settings).toEqual({
+      debug: true,
+      call_timeout: 5,
+      stop_grace: 2,
+      max_response_bytes: 64 * 1024 * 1024,
+      restart: true,
+      health_interval: 5,
+      health_timeout: 2,
+      unhealthy_after: 3,
+      max_restarts: 5,
+      restart_window: 60
+    })
     const one = config.plugins["name_1"]!
     expect(one).toMatchObject({
       author: "author_1|author_1@gmail.com",

@@ -3,9 +3,11 @@
 
 Commands: echo (payload as is), upper (UTF-8 text uppercased), reverse (bytes reversed).
 Run: python3 plugin.py --port 8080. It exits on SIGTERM/SIGINT and, when stdin is a pipe, when the
-host closes it. Logs go to stderr.
+host closes it. Logs go to stderr. When GOPLUGIN_TOKEN is set (the host sets it), every request must
+carry "Authorization: Bearer <token>", or it is answered 401.
 """
 import argparse
+import hmac
 import json
 import os
 import signal
@@ -15,6 +17,10 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 MAX_BODY_BYTES = 64 * 1024 * 1024
+# The per-launch secret the host passes; empty (started by hand) means no check.
+TOKEN = os.environ.get("GOPLUGIN_TOKEN", "")
+TOKEN_REQUIRED = ('a valid bearer token is required: send "Authorization: Bearer <token>" with the token '
+                  "the host passed to this plugin in GOPLUGIN_TOKEN")
 
 
 def log(message):
@@ -60,12 +66,14 @@ class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "goplugin-python"
 
-    def log_message(self, format, *args):  # the default writes every request to stderr; keep quiet
+    def log_request(self, code="-", size="-"):  # no line per request; errors still go to stderr
         pass
 
-    def send_json(self, status, body, close=False):
+    def send_json(self, status, body, close=False, headers=()):
         data = json.dumps(body, separators=(",", ":")).encode("utf-8")
         self.send_response(status)
+        for name, value in headers:
+            self.send_header(name, value)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
         if close:
@@ -74,8 +82,8 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    def error(self, status, message, close=False):
-        self.send_json(status, {"status": "error", "message": message}, close)
+    def error(self, status, message, close=False, headers=()):
+        self.send_json(status, {"status": "error", "message": message}, close, headers)
 
     def read_body(self):
         """Reads the body (Content-Length or chunked); raises BodyTooLarge past MAX_BODY_BYTES."""
@@ -101,7 +109,21 @@ class Handler(BaseHTTPRequestHandler):
     def path_only(self):
         return self.path.split("?", 1)[0]
 
+    def authorized(self):
+        """True when no token is required or the request carries it; otherwise answers 401 and closes."""
+        if not TOKEN:
+            return True
+        scheme, _, presented = self.headers.get("Authorization", "").strip().partition(" ")
+        # compare_digest takes constant time for inputs of equal length.
+        if scheme.lower() == "bearer" and hmac.compare_digest(presented.strip().encode(), TOKEN.encode()):
+            return True
+        # The body (if any) is not read: close the connection instead of reading it.
+        self.error(401, TOKEN_REQUIRED, close=True, headers=[("WWW-Authenticate", "Bearer")])
+        return False
+
     def do_GET(self):
+        if not self.authorized():
+            return
         if self.path_only() == "/ping":
             self.send_json(200, {"status": "success", "data": {"response": "pong"}})
         elif self.path_only() == "/exec":
@@ -110,6 +132,8 @@ class Handler(BaseHTTPRequestHandler):
             self.error(404, f"no route GET {self.path_only()}; this plugin serves GET /ping and POST /exec")
 
     def do_POST(self):
+        if not self.authorized():
+            return
         if self.path_only() == "/ping":
             return self.error(405, "POST /ping is not allowed; use GET")
         if self.path_only() != "/exec":
@@ -153,9 +177,11 @@ class Handler(BaseHTTPRequestHandler):
         self.send_json(202, {"status": "success", "data": {"response": response.hex()}})
 
     def do_PUT(self):
+        if not self.authorized():
+            return
         self.error(405, f"{self.command} is not allowed")
 
-    do_DELETE = do_PATCH = do_HEAD = do_PUT
+    do_DELETE = do_PATCH = do_PUT
 
 
 def stdin_is_pipe():
@@ -187,7 +213,12 @@ def main():
 
     if stdin_is_pipe():
         def watch_stdin():
-            while sys.stdin.buffer.read1(65536):
+            # os.read, not sys.stdin.buffer: a daemon thread blocked inside the buffered reader holds its
+            # lock, and the interpreter aborts at exit when it cannot take that lock.
+            try:
+                while os.read(0, 65536):
+                    pass
+            except OSError:
                 pass
             shut_down("stdin closed: the host is gone")
 
@@ -195,7 +226,7 @@ def main():
 
     log(f"listening on 127.0.0.1:{server.server_address[1]} (rest)")
     try:
-        server.serve_forever(poll_interval=0.1)
+        server.serve_forever(poll_interval=0.05)
     finally:
         server.server_close()
     log(f"stopped listening on 127.0.0.1:{server.server_address[1]} (rest)")

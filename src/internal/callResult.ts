@@ -39,5 +39,5 @@ export const decodeAnswer = (
 }
 
 /** The time limit of one call in milliseconds: the per-call option, else the plugin's default. */
-export const timeoutMillis = (target: CallTarget, options?: CallOptions): number =>
+export const timeoutMillis = (target: Pick<CallTarget, "timeout">, options?: CallOptions): number =>
   Duration.toMillis(options?.timeout === undefined ? target.timeout : Duration.decode(options.timeout))

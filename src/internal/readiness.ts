@@ -33,8 +33,11 @@ export const awaitPort = (port: number, onError: (reason: string) => void): Effe
     Effect.orDie
   )
 
-/** Asks for a free loopback port by binding port 0 and releasing it. */
-export const freePort: Effect.Effect<number, string> = Effect.async<number, string>((resume) => {
+/** Ports handed out recently, with when: a port is not handed out twice while its plugin may still be starting. */
+const recentlyHandedOut = new Map<number, number>()
+const REUSE_AFTER_MILLIS = 60_000
+
+const bindEphemeral: Effect.Effect<number, string> = Effect.async<number, string>((resume) => {
   const server = net.createServer()
   server.unref()
   server.once("error", (error) => resume(Effect.fail(`cannot find a free port: ${error.message}`)))
@@ -43,4 +46,21 @@ export const freePort: Effect.Effect<number, string> = Effect.async<number, stri
     const port = typeof address === "object" && address !== null ? address.port : 0
     server.close(() => resume(Effect.succeed(port)))
   })
+})
+
+/**
+ * Asks the kernel for a free loopback port (bind port 0, release it). Two plugins started at the same
+ * moment could otherwise be told the same port, so a port handed out in the last minute is skipped.
+ */
+export const freePort: Effect.Effect<number, string> = Effect.gen(function*() {
+  const now = Date.now()
+  for (const [port, at] of recentlyHandedOut) if (now - at > REUSE_AFTER_MILLIS) recentlyHandedOut.delete(port)
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const port = yield* bindEphemeral
+    if (!recentlyHandedOut.has(port)) {
+      recentlyHandedOut.set(port, now)
+      return port
+    }
+  }
+  return yield* Effect.fail("cannot find a free port: the kernel kept offering ports already handed out")
 })

@@ -15,15 +15,26 @@ import * as Runtime from "effect/Runtime"
 import type * as Scope from "effect/Scope"
 import type { CommandFailed } from "../PluginError.js"
 import { protoLoaderOptions, protoPath } from "../internal/wire.js"
+import { bearerMatches, hostRefusal, resolveToken, TOKEN_REQUIRED } from "./Access.js"
 import { dispatch, type Handlers } from "./Handler.js"
 import { DEFAULT_MAX_BODY_BYTES } from "./RestServer.js"
 import { ServeError } from "./ServeError.js"
 
-/** What a gRPC server needs: the handlers, the port (0 picks a free one) and the request size limit. */
+/**
+ * What a gRPC server needs: the handlers, the port (0 picks a free one), the request size limit, and who
+ * may call it (see `Access`).
+ */
 export interface GrpcServerOptions {
   readonly handlers: Handlers
   readonly port: number
   readonly maxBodyBytes?: number | undefined
+  /**
+   * Every call must carry metadata `authorization: Bearer <token>`, else UNAUTHENTICATED. Default:
+   * `GOPLUGIN_TOKEN` from the environment; absent or "" means no check.
+   */
+  readonly token?: string | undefined
+  /** When non-empty, an Exec whose `x-host` metadata is not listed answers PERMISSION_DENIED. Ping is not checked. */
+  readonly hosts?: ReadonlyArray<string> | undefined
 }
 
 interface ExecRequestMessage {
@@ -34,6 +45,12 @@ interface ExecRequestMessage {
 interface AnswerMessage {
   readonly Status: string
   readonly Data: { readonly Response: string }
+}
+
+/** The first value of a metadata key as text, or "" when absent. */
+const firstValue = (metadata: Grpc.Metadata, key: string): string => {
+  const value = metadata.get(key)[0]
+  return value === undefined ? "" : typeof value === "string" ? value : value.toString("utf8")
 }
 
 const isService = (definition: AnyDefinition | undefined): definition is ServiceDefinition =>
@@ -55,12 +72,14 @@ const loadService = Effect.tryPromise({
 
 /**
  * Starts the gRPC server on 127.0.0.1 and answers the bound port. Closing the scope shuts it down:
- * in-flight calls get about a second to finish, then the server is forced down.
+ * in-flight calls get about a second to finish, then the server is forced down. With a token, every call
+ * without `authorization: Bearer <token>` metadata answers UNAUTHENTICATED before anything else.
  */
 export const grpcServer: (options: GrpcServerOptions) => Effect.Effect<number, ServeError, Scope.Scope> = Effect.fn(
   "Sdk.grpcServer"
 )(function*(options: GrpcServerOptions) {
-  const { handlers } = options
+  const { handlers, hosts } = options
+  const token = resolveToken(options.token)
   const { grpc, service } = yield* loadService
   const run = Runtime.runCallback(yield* Effect.runtime<never>())
   const codes: Readonly<Record<CommandFailed["kind"], Grpc.status>> = {
@@ -69,13 +88,22 @@ export const grpcServer: (options: GrpcServerOptions) => Effect.Effect<number, S
     internal: grpc.status.INTERNAL
   }
 
-  const ping: Grpc.handleUnaryCall<unknown, AnswerMessage> = (_call, callback) =>
+  const authorized = (metadata: Grpc.Metadata): boolean =>
+    token === undefined || bearerMatches(token, firstValue(metadata, "authorization"))
+  const unauthenticated = { code: grpc.status.UNAUTHENTICATED, details: TOKEN_REQUIRED }
+
+  const ping: Grpc.handleUnaryCall<unknown, AnswerMessage> = (call, callback) => {
+    if (!authorized(call.metadata)) return callback(unauthenticated)
     callback(null, { Status: "success", Data: { Response: "pong" } })
+  }
 
   const exec: Grpc.handleUnaryCall<ExecRequestMessage, AnswerMessage> = (call, callback) => {
+    if (!authorized(call.metadata)) return callback(unauthenticated)
+    const host = firstValue(call.metadata, "x-host")
+    const refusal = hostRefusal(hosts, host, "x-host metadata")
+    if (refusal !== undefined) return callback({ code: grpc.status.PERMISSION_DENIED, details: refusal })
     const command = call.request.Command ?? ""
-    const host = call.metadata.get("x-host")[0]
-    run(dispatch(handlers, command, call.request.Payload ?? "", typeof host === "string" ? host : ""), {
+    run(dispatch(handlers, command, call.request.Payload ?? "", host), {
       onExit: (exit) => {
         if (Exit.isSuccess(exit)) return callback(null, { Status: "success", Data: { Response: exit.value } })
         const failure = Cause.failureOption(exit.cause)

@@ -1,6 +1,8 @@
 /**
  * A plugin's life: read the port from `--port` (or `GOPLUGIN_PORT`), serve until SIGINT/SIGTERM or until
- * the host closes the plugin's stdin, close the server, exit. Logs go to stderr.
+ * the host closes the plugin's stdin, close the server, exit. Logs go to stderr. When stdin closed (the
+ * host is gone, perhaps SIGKILLed) and the plugin leads its process group, it SIGKILLs that group last,
+ * so no child of the plugin outlives it.
  *
  * @since 0.1.0
  */
@@ -12,6 +14,7 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import type { CommandFailed } from "../PluginError.js"
+import { TOKEN_ENV } from "./Access.js"
 import { grpcServer } from "./GrpcServer.js"
 import type { Handlers, Protocol } from "./Handler.js"
 import { restServer } from "./RestServer.js"
@@ -26,6 +29,16 @@ export interface ServeOptions {
   readonly port?: number | undefined
   /** Largest request accepted (REST body, gRPC message, stdio request); default 64 MiB. */
   readonly maxBodyBytes?: number | undefined
+  /**
+   * rest/grpc: the bearer token every request must carry (401 / UNAUTHENTICATED otherwise). Default:
+   * `GOPLUGIN_TOKEN` from the environment; absent or "" means no check. Not used over stdio.
+   */
+  readonly token?: string | undefined
+  /**
+   * The hosts allowed to exec (the manifest's `hosts` list); when non-empty, an exec from any other
+   * host is refused (403 / PERMISSION_DENIED / error answer). Ping is not checked.
+   */
+  readonly hosts?: ReadonlyArray<string> | undefined
 }
 
 /** How `runMain` runs a plugin; the port comes from the command line or the environment. */
@@ -34,6 +47,10 @@ export interface RunMainOptions {
   /** The transport; default "rest". */
   readonly protocol?: Protocol | undefined
   readonly maxBodyBytes?: number | undefined
+  /** As in `ServeOptions`; default `GOPLUGIN_TOKEN` from the environment `pluginProgram` is given. */
+  readonly token?: string | undefined
+  /** As in `ServeOptions`: the hosts allowed to exec; none or empty allows every host. */
+  readonly hosts?: ReadonlyArray<string> | undefined
 }
 
 const PORT = /^\d{1,5}$/
@@ -77,11 +94,11 @@ export const parsePort = (
 export const serve: (options: ServeOptions) => Effect.Effect<void, ServeError | CommandFailed> = Effect.fn(
   "Sdk.serve"
 )(function*(options: ServeOptions) {
-  const { handlers, maxBodyBytes, protocol } = options
-  if (protocol === "stdio") return yield* stdioServer({ handlers, maxBodyBytes })
+  const { handlers, hosts, maxBodyBytes, protocol, token } = options
+  if (protocol === "stdio") return yield* stdioServer({ handlers, maxBodyBytes, hosts })
   const start = protocol === "rest" ? restServer : grpcServer
   yield* Effect.scoped(Effect.gen(function*() {
-    const port = yield* start({ handlers, port: options.port ?? 0, maxBodyBytes })
+    const port = yield* start({ handlers, port: options.port ?? 0, maxBodyBytes, token, hosts })
     yield* Effect.logInfo(`listening on 127.0.0.1:${port} (${protocol})`)
     yield* Effect.addFinalizer(() => Effect.logInfo(`stopped listening on 127.0.0.1:${port} (${protocol})`))
     return yield* Effect.never
@@ -113,6 +130,40 @@ const stdinClosed: Effect.Effect<void> = Effect.async<void>((resume) => {
   })
 })
 
+/**
+ * Whether this process leads its own process group, so that signalling the group cannot reach the
+ * host or anything else outside the plugin. A group with our pid as its id exists only if we lead it.
+ * Never true for pid 1, where `kill(-1)` would mean every process.
+ */
+const leadsOwnGroup = (): boolean => {
+  if (process.pid <= 1) return false
+  try {
+    process.kill(-process.pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/**
+ * The host is gone and the server is closed: take the plugin's children (and the plugin) down with
+ * SIGKILL to its process group, which nobody else will stop now. Not done on SIGTERM: then the host
+ * stops the group itself.
+ */
+const killOwnGroup: Effect.Effect<void> = Effect.suspend(() =>
+  leadsOwnGroup()
+    ? Effect.logInfo(`killing process group ${process.pid} so that no child outlives the plugin`).pipe(
+      Effect.zipRight(Effect.sync(() => {
+        try {
+          process.kill(-process.pid, "SIGKILL")
+        } catch {
+          // The group vanished in between: nothing left to stop.
+        }
+      }))
+    )
+    : Effect.void
+)
+
 const logFailure = (cause: Cause.Cause<ServeError | CommandFailed>): Effect.Effect<void> =>
   Cause.isInterruptedOnly(cause) ? Effect.void : Option.match(Cause.failureOption(cause), {
     onNone: () => Effect.logError("the plugin crashed", cause),
@@ -120,8 +171,10 @@ const logFailure = (cause: Cause.Cause<ServeError | CommandFailed>): Effect.Effe
   })
 
 /**
- * The program `runMain` runs: the port from `argv`/`env`, `serve`, and for rest/grpc an end when stdin
- * (if it is a pipe or socket) reaches end-of-file. Logs go to stderr.
+ * The program `runMain` runs: the port from `argv`/`env`, the token from `options.token` or
+ * `env.GOPLUGIN_TOKEN`, `serve`, and for rest/grpc an end when stdin (if it is a pipe or socket) reaches
+ * end-of-file. Ending that way, once the server is closed, it SIGKILLs its own process group if it leads
+ * one (the plugin included). Logs go to stderr.
  */
 export const pluginProgram = (
   options: RunMainOptions,
@@ -132,20 +185,24 @@ export const pluginProgram = (
   const program = Effect.gen(function*() {
     if (protocol === "stdio") return yield* serve({ ...options, protocol })
     const port = yield* Either.mapLeft(parsePort(argv, env), (reason) => new ServeError({ protocol, reason }))
-    const served = serve({ ...options, protocol, port })
+    const served = serve({ ...options, protocol, port, token: options.token ?? env[TOKEN_ENV] ?? "" })
     if (!stdinIsPipe()) return yield* served
-    return yield* Effect.raceFirst(
-      served,
-      stdinClosed.pipe(Effect.zipRight(Effect.logInfo("stdin closed: the host is gone, shutting down")))
+    // raceFirst waits for the loser to be interrupted, so the server is closed when it returns.
+    const hostGone = yield* Effect.raceFirst(
+      Effect.as(served, false),
+      stdinClosed.pipe(Effect.zipRight(Effect.logInfo("stdin closed: the host is gone, shutting down")), Effect.as(true))
     )
+    if (hostGone) yield* killOwnGroup
   })
   return program.pipe(Effect.tapErrorCause(logFailure), Effect.provide(stderrLoggerLayer))
 }
 
 /**
  * The entry point of a plugin's main file: serves `handlers` over `protocol` (default "rest") on the port
- * from `--port N`, `--port=N` or `GOPLUGIN_PORT`, and exits on SIGINT/SIGTERM, when the host closes stdin,
- * or (stdio) after answering; the exit code is 1 when serving or the stdio answer failed.
+ * from `--port N`, `--port=N` or `GOPLUGIN_PORT`, requiring the `GOPLUGIN_TOKEN` bearer token when the
+ * host set one, and exits on SIGINT/SIGTERM, when the host closes stdin (killing its own process group,
+ * see `pluginProgram`), or (stdio) after answering; the exit code is 1 when serving or the stdio answer
+ * failed.
  *
  * @example
  * #!/usr/bin/env node
@@ -154,10 +211,13 @@ export const pluginProgram = (
  *
  * runMain({ handlers: { echo: (payload) => Effect.succeed(payload) } })
  */
-export const runMain = (options: RunMainOptions): void =>
+export const runMain = (options: RunMainOptions): void => {
+  // A host that closed our stderr must not crash the plugin through the logger (EPIPE).
+  process.stderr.on("error", () => {})
   NodeRuntime.runMain(pluginProgram(options, process.argv.slice(2), process.env), {
     disableErrorReporting: true,
     disablePrettyLogger: true,
     // Exit even when something the plugin started (a timer, a child process) would keep node alive.
     teardown: (exit) => defaultTeardown(exit, (code) => process.exit(code))
   })
+}

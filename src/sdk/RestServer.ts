@@ -14,17 +14,28 @@ import * as Runtime from "effect/Runtime"
 import type * as Scope from "effect/Scope"
 import type { CommandFailed } from "../PluginError.js"
 import { jsendError, jsendSuccess } from "../internal/wire.js"
+import { bearerMatches, hostRefusal, resolveToken, TOKEN_REQUIRED } from "./Access.js"
 import { dispatch, type Handlers, readExecRequest } from "./Handler.js"
 import { ServeError } from "./ServeError.js"
 
 /** Largest request body a server reads unless told otherwise: 64 MiB. */
 export const DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024
 
-/** What a REST server needs: the handlers, the port (0 picks a free one) and the body size limit. */
+/**
+ * What a REST server needs: the handlers, the port (0 picks a free one), the body size limit, and who
+ * may call it (see `Access`).
+ */
 export interface RestServerOptions {
   readonly handlers: Handlers
   readonly port: number
   readonly maxBodyBytes?: number | undefined
+  /**
+   * Every request must carry `Authorization: Bearer <token>`, else 401. Default: `GOPLUGIN_TOKEN` from
+   * the environment; absent or "" means no check.
+   */
+  readonly token?: string | undefined
+  /** When non-empty, `POST /exec` whose `X-Host` is not listed answers 403. Ping is not checked. */
+  readonly hosts?: ReadonlyArray<string> | undefined
 }
 
 /** The HTTP status of each `CommandFailed` kind. */
@@ -53,22 +64,32 @@ const headerValue = (value: string | ReadonlyArray<string> | undefined): string 
 const DISCARD_FACTOR = 4
 
 /**
- * Reads the whole body unless it is larger than `max` bytes; then answers 413 at once and stops keeping
- * the body. The rest is read and dropped so that a client still sending can read the 413 (instead of
- * failing with EPIPE) and keep its connection; a client that sends more than `DISCARD_FACTOR * max`
- * further bytes is cut off.
+ * Answers at once without keeping the request body. The rest of the body is read and dropped so that a
+ * client still sending can read the answer (instead of failing with EPIPE) and keep its connection; a
+ * client that sends more than `DISCARD_FACTOR * max` further bytes is cut off.
  */
+const answerAndDiscard = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  max: number,
+  status: number,
+  body: string,
+  headers?: Readonly<Record<string, string>>
+): void => {
+  req.removeAllListeners("data")
+  send(res, status, body, headers)
+  let discarded = 0
+  req.on("data", (chunk: Buffer) => {
+    discarded += chunk.length
+    if (discarded > DISCARD_FACTOR * max) req.socket.destroy()
+  })
+  req.on("error", () => {})
+  req.resume()
+}
+
+/** Reads the whole body unless it is larger than `max` bytes; then answers 413 (see `answerAndDiscard`). */
 const readBody = (req: IncomingMessage, res: ServerResponse, max: number, onBody: (body: Buffer) => void): void => {
-  const tooLarge = () => {
-    req.removeAllListeners("data")
-    send(res, 413, jsendError(`the request body is larger than ${max} bytes`))
-    let discarded = 0
-    req.on("data", (chunk: Buffer) => {
-      discarded += chunk.length
-      if (discarded > DISCARD_FACTOR * max) req.socket.destroy()
-    })
-    req.resume()
-  }
+  const tooLarge = () => answerAndDiscard(req, res, max, 413, jsendError(`the request body is larger than ${max} bytes`))
   const declared = Number(req.headers["content-length"])
   if (declared > max) return tooLarge()
   const chunks: Array<Buffer> = []
@@ -95,13 +116,16 @@ const parseJson = (body: Buffer): { readonly ok: true; readonly value: unknown }
 
 /**
  * Starts the REST server on 127.0.0.1 and answers the bound port; closing the scope stops it, keep-alive
- * connections included.
+ * connections included. With a token, every request (ping, exec, unknown routes) without
+ * `Authorization: Bearer <token>` answers 401 before anything else is looked at.
  */
 export const restServer: (options: RestServerOptions) => Effect.Effect<number, ServeError, Scope.Scope> = Effect.fn(
   "Sdk.restServer"
 )(function*(options: RestServerOptions) {
   const { handlers } = options
   const max = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES
+  const token = resolveToken(options.token)
+  const { hosts } = options
   const run = Runtime.runCallback(yield* Effect.runtime<never>())
 
   const exec = (req: IncomingMessage, res: ServerResponse, body: Buffer): void => {
@@ -121,6 +145,9 @@ export const restServer: (options: RestServerOptions) => Effect.Effect<number, S
   }
 
   const route = (req: IncomingMessage, res: ServerResponse): void => {
+    if (token !== undefined && !bearerMatches(token, headerValue(req.headers.authorization))) {
+      return answerAndDiscard(req, res, max, 401, jsendError(TOKEN_REQUIRED), { "WWW-Authenticate": "Bearer" })
+    }
     const url = req.url ?? "/"
     const query = url.indexOf("?")
     const path = query === -1 ? url : url.slice(0, query)
@@ -129,8 +156,12 @@ export const restServer: (options: RestServerOptions) => Effect.Effect<number, S
       return send(res, 405, jsendError(`${req.method} /ping is not allowed; use GET`), { Allow: "GET" })
     }
     if (path === "/exec") {
-      if (req.method === "POST") return readBody(req, res, max, (body) => exec(req, res, body))
-      return send(res, 405, jsendError(`${req.method} /exec is not allowed; use POST`), { Allow: "POST" })
+      if (req.method !== "POST") {
+        return send(res, 405, jsendError(`${req.method} /exec is not allowed; use POST`), { Allow: "POST" })
+      }
+      const refusal = hostRefusal(hosts, headerValue(req.headers["x-host"]), "X-Host header")
+      if (refusal !== undefined) return answerAndDiscard(req, res, max, 403, jsendError(refusal))
+      return readBody(req, res, max, (body) => exec(req, res, body))
     }
     send(res, 404, jsendError(`no route ${req.method} ${path}; this plugin serves GET /ping and POST /exec`))
   }

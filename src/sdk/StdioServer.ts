@@ -8,14 +8,20 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import type { CommandFailed } from "../PluginError.js"
 import { jsendError, jsendSuccess } from "../internal/wire.js"
+import { hostRefusal } from "./Access.js"
 import { dispatch, type Handlers, isRecord, readExecRequest } from "./Handler.js"
 import { DEFAULT_MAX_BODY_BYTES } from "./RestServer.js"
 import { ServeError } from "./ServeError.js"
 
-/** What a stdio call needs: the handlers, the request size limit, and the streams (default: the process's). */
+/**
+ * What a stdio call needs: the handlers, the request size limit, the hosts allowed to exec, and the
+ * streams (default: the process's). There is no token over stdio: only the host holds the pipe.
+ */
 export interface StdioServerOptions {
   readonly handlers: Handlers
   readonly maxBodyBytes?: number | undefined
+  /** When non-empty, an exec whose `host` field is not listed is refused (error answer, exit 1). */
+  readonly hosts?: ReadonlyArray<string> | undefined
   readonly stdin?: NodeJS.ReadableStream | undefined
   readonly stdout?: NodeJS.WritableStream | undefined
 }
@@ -77,7 +83,10 @@ const parse = (input: Buffer): unknown => {
 }
 
 /** Decodes one stdio request and runs it; answers the hex response (or "pong"). */
-const answer = (handlers: Handlers, input: Buffer): Effect.Effect<string, CommandFailed | ServeError> => {
+const answer = (
+  options: StdioServerOptions,
+  input: Buffer
+): Effect.Effect<string, CommandFailed | ServeError> => {
   const request = parse(input)
   if (request === NOT_JSON) return Effect.fail(refuse("the request on stdin is not valid JSON"))
   if (!isRecord(request)) return Effect.fail(refuse("the request on stdin is not a JSON object"))
@@ -88,8 +97,10 @@ const answer = (handlers: Handlers, input: Buffer): Effect.Effect<string, Comman
   }
   const exec = readExecRequest(request)
   if (typeof exec === "string") return Effect.fail(refuse(exec))
-  const host = request["host"]
-  return dispatch(handlers, exec.command, exec.payload, typeof host === "string" ? host : "")
+  const host = typeof request["host"] === "string" ? request["host"] : ""
+  const refusal = hostRefusal(options.hosts, host, `the request's "host" field`)
+  if (refusal !== undefined) return Effect.fail(refuse(refusal))
+  return dispatch(options.handlers, exec.command, exec.payload, host)
 }
 
 /**
@@ -99,7 +110,7 @@ const answer = (handlers: Handlers, input: Buffer): Effect.Effect<string, Comman
 export const stdioServer: (options: StdioServerOptions) => Effect.Effect<void, CommandFailed | ServeError> = Effect
   .fn("Sdk.stdioServer")(function*(options: StdioServerOptions) {
     const outcome = yield* readAll(options.stdin ?? process.stdin, options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES).pipe(
-      Effect.flatMap((bytes) => answer(options.handlers, bytes)),
+      Effect.flatMap((bytes) => answer(options, bytes)),
       Effect.either
     )
     const body = Either.isRight(outcome)

@@ -5,6 +5,7 @@
  * @since 0.1.0
  */
 export { CommandFailed } from "../PluginError.js"
+export { bearerMatches, hostRefusal, resolveToken, TOKEN_ENV } from "./Access.js"
 export { grpcServer, type GrpcServerOptions } from "./GrpcServer.js"
 export { dispatch, type Handler, type HandlerContext, type Handlers, type Protocol } from "./Handler.js"
 export { parsePort, pluginProgram, runMain, type RunMainOptions, serve, type ServeOptions } from "./PluginMain.js"

@@ -1,0 +1,421 @@
+/**
+ * Pipelines: a TOML file of `[[steps]]`, each calling one plugin's command with a payload, run in order;
+ * consecutive `parallel = true` steps run concurrently. `${vars.NAME}`, `${env.NAME}` and
+ * `${steps.NAME.output}` are substituted into later steps' payloads. Plugins come from a host's config
+ * or are declared inline in the pipeline file; every plugin started for a pipeline stops when it ends.
+ * See `docs/pipelines.md`.
+ *
+ * @since 0.1.0
+ */
+import { Clock, Duration, Effect, Either, Layer, Option } from "effect"
+import * as fs from "node:fs/promises"
+import * as path from "node:path"
+import type { Caller } from "./Caller.js"
+import * as CallerFactory from "./CallerFactory.js"
+import type { Container } from "./Container.js"
+import * as Executor from "./Executor.js"
+import * as Host from "./Host.js"
+import * as Md5Checker from "./Md5Checker.js"
+import type { PluginConfig, PluginSpec } from "./PluginConfig.js"
+import {
+  type CallError,
+  type ConfigParseError,
+  FileUnreadable,
+  type HostNotFound,
+  PipelineInvalid,
+  PipelineNeedsExecutor,
+  PipelineNotFound,
+  PipelineStepFailed,
+  type StartError,
+  SubstitutionError
+} from "./PluginError.js"
+import { decodePipeline, type Pipeline, type PipelineStep } from "./PipelineConfig.js"
+import * as ProcessRegistry from "./ProcessRegistry.js"
+import { mapStrings, parseTemplate, type Reference, renderTemplate, soleReference } from "./internal/substitute.js"
+
+export type { Pipeline, PipelineStep } from "./PipelineConfig.js"
+
+/** The file name looked for when no pipeline file is given. */
+export const defaultFileName = "pipeline.toml"
+
+/** Every error loading a pipeline file can produce. */
+export type LoadError = PipelineNotFound | FileUnreadable | ConfigParseError | PipelineInvalid | SubstitutionError
+
+/** Every error that stops a pipeline before its first step: the plugins it names cannot be resolved. */
+export type RunError = PipelineInvalid | PipelineNeedsExecutor | HostNotFound
+
+/** Why one step failed: its payload could not be built, its plugin could not start, or its call failed. */
+export type StepError = SubstitutionError | StartError | CallError
+
+/** What happened to one step. `output` is set when it succeeded, `error` when it failed. */
+export interface StepResult {
+  readonly name: string
+  readonly plugin: string
+  readonly command: string
+  readonly status: "succeeded" | "failed" | "skipped"
+  /** When the step started; undefined for a skipped step. */
+  readonly startedAt: Date | undefined
+  /** When the step finished; undefined for a skipped step. */
+  readonly finishedAt: Date | undefined
+  /** 0 for a skipped step. */
+  readonly durationMillis: number
+  readonly output: Uint8Array | undefined
+  readonly error: StepError | undefined
+}
+
+/** Progress of a running pipeline, for progress displays such as the CLI's `goplugin run`. */
+export type PipelineEvent =
+  | { readonly _tag: "StepStarted"; readonly step: PipelineStep; readonly startedAt: Date }
+  | { readonly _tag: "StepFinished"; readonly step: PipelineStep; readonly result: StepResult }
+  | { readonly _tag: "StepSkipped"; readonly step: PipelineStep; readonly result: StepResult; readonly because: string }
+
+/** Options of {@link run}; every field has a default. */
+export interface RunOptions {
+  /** The host whose config plugins the steps use; overrides the file's `host` key. */
+  readonly host?: string | undefined
+  /** Called for every step start, finish and skip, in the order they happen. */
+  readonly onEvent?: ((event: PipelineEvent) => Effect.Effect<void>) | undefined
+  /** Where `${env.NAME}` is read; default `process.env`. */
+  readonly env?: Readonly<Record<string, string | undefined>> | undefined
+}
+
+/** Options of {@link load}. */
+export interface LoadOptions {
+  /** The folder a relative path resolves against and the upward search starts from; default the current one. */
+  readonly cwd?: string | undefined
+}
+
+/** The services a pipeline needs besides an optional {@link Executor.Executor} (for plugins of a host's config). */
+export type PipelineServices = ProcessRegistry.ProcessRegistry | CallerFactory.CallerFactory | Md5Checker.Md5Checker
+
+/**
+ * The services of a pipeline whose plugins are all inline, without a goplugin config file. To use
+ * plugins of a host's config as well, provide `GoPlugin.layer()` instead.
+ */
+export const standaloneLayer: Layer.Layer<PipelineServices> = Layer.mergeAll(
+  Md5Checker.layer,
+  ProcessRegistry.layer,
+  CallerFactory.layer
+)
+
+const isFile = (file: string): Promise<boolean> => fs.stat(file).then((stat) => stat.isFile(), () => false)
+
+/** Looks for `pipeline.toml` in `from` and every folder above it up to the filesystem root. */
+export const find = (from: string): Effect.Effect<string, PipelineNotFound> =>
+  Effect.promise(async () => {
+    const tried: Array<string> = []
+    let dir = path.resolve(from)
+    for (;;) {
+      const candidate = path.join(dir, defaultFileName)
+      tried.push(candidate)
+      if (await isFile(candidate)) return Either.right(candidate)
+      const parent = path.dirname(dir)
+      if (parent === dir) break
+      dir = parent
+    }
+    return Either.left(new PipelineNotFound({ tried, reason: `searched from ${path.resolve(from)} up to the filesystem root` }))
+  }).pipe(Effect.flatten)
+
+/**
+ * Reads and decodes a pipeline file: the given one, else `pipeline.toml` found from the current folder
+ * upwards.
+ *
+ * @example
+ * ```ts
+ * const pipeline = yield* Pipeline.load()                 // ./pipeline.toml, ../pipeline.toml, …
+ * const results = yield* Pipeline.run(pipeline)
+ * ```
+ */
+export const load: (file?: string, options?: LoadOptions) => Effect.Effect<Pipeline, LoadError> = Effect.fn("Pipeline.load")(
+  function*(file?: string, options: LoadOptions = {}) {
+    const cwd = options.cwd ?? process.cwd()
+    const located = file === undefined ? yield* find(cwd) : path.resolve(cwd, file)
+    const text = yield* Effect.tryPromise({
+      try: () => fs.readFile(located, "utf8"),
+      catch: (error) =>
+        (error as NodeJS.ErrnoException).code === "ENOENT"
+          ? new PipelineNotFound({ tried: [located], reason: "the given pipeline file does not exist" })
+          : new FileUnreadable({ file: located, reason: (error as Error).message })
+    })
+    return yield* decodePipeline(located, text)
+  }
+)
+
+const decoder = new TextDecoder("utf-8", { fatal: true })
+const encoder = new TextEncoder()
+
+/** What substitution reads: the variables, the environment and the results so far. */
+interface SubstitutionContext {
+  readonly pipeline: Pipeline
+  readonly env: Readonly<Record<string, string | undefined>>
+  readonly results: ReadonlyMap<string, StepResult>
+}
+
+const outputOf = (context: SubstitutionContext, name: string): Either.Either<Uint8Array, string> => {
+  const result = context.results.get(name)
+  if (result === undefined || result.status === "skipped") return Either.left(`step "${name}" did not run, so it has no output`)
+  if (result.output === undefined) {
+    return Either.left(`step "${name}" failed (it continues on error), so it has no output`)
+  }
+  return Either.right(result.output)
+}
+
+const resolveText = (context: SubstitutionContext) => (reference: Reference): Either.Either<string, string> => {
+  switch (reference.kind) {
+    case "vars": {
+      const value = context.pipeline.vars[reference.name]
+      return value === undefined ? Either.left(`[vars] has no "${reference.name}"`) : Either.right(value)
+    }
+    case "env": {
+      const value = context.env[reference.name]
+      return value === undefined
+        ? Either.left(`the environment variable ${reference.name} is not set; set it before running the pipeline`)
+        : Either.right(value)
+    }
+    case "steps":
+      return Either.flatMap(outputOf(context, reference.name), (bytes) =>
+        Either.try({
+          try: () => decoder.decode(bytes),
+          catch: () =>
+            `the output of step "${reference.name}" is not UTF-8 text (${bytes.length} bytes); ` +
+            `a payload that is exactly \${steps.${reference.name}.output} passes bytes unchanged`
+        }))
+  }
+}
+
+/** Builds a step's payload: the substituted text's bytes, the substituted config as JSON, or nothing. */
+const payloadOf = (context: SubstitutionContext, step: PipelineStep): Either.Either<Uint8Array, SubstitutionError> => {
+  const fail = (field: string, reference: string, problem: string) =>
+    new SubstitutionError({ file: context.pipeline.file, step: step.name, field, reference, problem })
+  const render = (template: string, field: string): Either.Either<string, SubstitutionError> =>
+    Either.flatMap(
+      Either.mapLeft(parseTemplate(template), (problem) => fail(field, problem.reference, problem.problem)),
+      (segments) =>
+        Either.mapLeft(renderTemplate(segments, resolveText(context)), (problem) => fail(field, problem.reference, problem.problem))
+    )
+  if (step.payload !== undefined) {
+    const parsed = parseTemplate(step.payload)
+    const sole = Either.isRight(parsed) ? soleReference(parsed.right) : undefined
+    if (sole !== undefined && sole.kind === "steps") {
+      return Either.mapLeft(outputOf(context, sole.name), (problem) => fail("payload", step.payload!, problem))
+    }
+    return Either.map(render(step.payload, "payload"), (text) => encoder.encode(text))
+  }
+  if (step.config !== undefined) {
+    return Either.map(mapStrings(step.config, render, "config"), (config) => encoder.encode(JSON.stringify(config)))
+  }
+  return Either.right(new Uint8Array())
+}
+
+/** An `Md5Checker` that lets inline plugins without a digest through and verifies every other file. */
+const trustingUnpinned = (base: Md5Checker.Md5Checker["Type"], unpinned: ReadonlySet<string>): Md5Checker.Md5Checker["Type"] => ({
+  digest: base.digest,
+  verify: (plugin, file, expected) => (unpinned.has(plugin) ? Effect.void : base.verify(plugin, file, expected))
+})
+
+/** The container of the pipeline's inline plugins: a host of their own, built from the pipeline file. */
+const inlineContainer = (pipeline: Pipeline, host: string, names: ReadonlyArray<string>) =>
+  Effect.gen(function*() {
+    const base = yield* Md5Checker.Md5Checker
+    const plugins: Record<string, PluginSpec> = {}
+    const unpinned = new Set<string>()
+    for (const name of names) {
+      const spec = pipeline.plugins[name]!
+      if (spec.md5 === undefined) unpinned.add(name)
+      plugins[name] = { ...spec, md5: spec.md5 ?? "" }
+    }
+    const config: PluginConfig = {
+      file: pipeline.file,
+      dir: pipeline.dir,
+      meta: {},
+      settings: pipeline.settings,
+      plugins,
+      hosts: { [host]: { plugins: names } }
+    }
+    const checker = trustingUnpinned(base, unpinned)
+    const executor = yield* Executor.make(config).pipe(Effect.provideService(Md5Checker.Md5Checker, checker))
+    const container = yield* Effect.orDie(executor.fromHost(host))
+    for (const name of unpinned) {
+      const installed = container.installed.plugins.get(name)
+      const digest = installed === undefined ? "" : yield* Effect.orElseSucceed(base.digest(installed.execFile), () => "")
+      yield* Effect.logWarning(
+        `inline plugin "${name}" has no md5 in ${pipeline.file}, so its executable is not verified` +
+          (digest === "" ? "" : `; add md5 = "${digest}" to [plugins.${name}] to pin it`)
+      ).pipe(Effect.annotateLogs({ plugin: name }))
+    }
+    return container
+  })
+
+/** Resolves every plugin the steps name to a lazily started, shared caller; fails before any step runs. */
+const resolvePlugins = (pipeline: Pipeline, options: RunOptions) =>
+  Effect.gen(function*() {
+    const host = options.host ?? pipeline.host
+    const used = Array.from(new Set(pipeline.steps.map((step) => step.plugin)))
+    const inline = used.filter((name) => Object.hasOwn(pipeline.plugins, name))
+    const fromHost = used.filter((name) => !Object.hasOwn(pipeline.plugins, name))
+    const stepUsing = (name: string) => pipeline.steps.find((step) => step.plugin === name)!
+    const invalid = (name: string, problem: string) =>
+      new PipelineInvalid({ file: pipeline.file, path: `steps[${stepUsing(name).index}].plugin`, problem })
+    const containers: Array<[ReadonlyArray<string>, Container]> = []
+    if (fromHost.length > 0) {
+      if (host === undefined) {
+        const name = fromHost[0]!
+        return yield* invalid(name, `plugin "${name}" is not declared under [plugins.${name}] in this file and no host ` +
+          `is set; declare it inline (exec, comm_type), or set host = "<name>" to use the plugins of that host's config`)
+      }
+      const executor = yield* Effect.serviceOption(Executor.Executor)
+      if (Option.isNone(executor)) {
+        return yield* new PipelineNeedsExecutor({ file: pipeline.file, host, plugins: fromHost })
+      }
+      const container = yield* executor.value.fromHost(host)
+      for (const name of fromHost) {
+        const found = Host.lookup(container.installed, name)
+        if (Either.isLeft(found) && (found.left._tag === "PluginNotFound" || found.left._tag === "PluginNotAllowed")) {
+          return yield* invalid(name, `${found.left.message} Or declare it inline under [plugins.${name}] in this file.`)
+        }
+      }
+      containers.push([fromHost, container])
+    }
+    if (inline.length > 0) containers.push([inline, yield* inlineContainer(pipeline, host ?? "pipeline", inline)])
+    const callers = new Map<string, Effect.Effect<Caller, StartError>>()
+    for (const [names, container] of containers) {
+      for (const name of names) callers.set(name, yield* Effect.cached(container.run(name)))
+    }
+    return callers
+  })
+
+const millisToDate = (nanos: bigint): Date => new Date(Number(nanos / 1_000_000n))
+
+/**
+ * Runs the pipeline's steps and answers one result per step, in file order. A failed step skips the
+ * rest unless it sets `continue_on_error`; a parallel group always runs to its end. The effect itself
+ * fails only when the steps' plugins cannot be resolved; every plugin started stops when it ends.
+ *
+ * @example
+ * ```ts
+ * const results = yield* Pipeline.run(pipeline, {
+ *   onEvent: (event) => Effect.log(event._tag, event.step.name)
+ * })
+ * for (const r of results) console.log(r.name, r.status, r.durationMillis)
+ * ```
+ */
+export const run: (
+  pipeline: Pipeline,
+  options?: RunOptions
+) => Effect.Effect<ReadonlyArray<StepResult>, RunError, PipelineServices> = Effect.fn("Pipeline.run")(
+  function*(pipeline: Pipeline, options: RunOptions = {}) {
+    return yield* Effect.scoped(runSteps(pipeline, options))
+  }
+)
+
+const runSteps = (pipeline: Pipeline, options: RunOptions) =>
+  Effect.gen(function*() {
+    const callers = yield* resolvePlugins(pipeline, options)
+    const emit = options.onEvent ?? (() => Effect.void)
+    const results = new Map<string, StepResult>()
+    const context: SubstitutionContext = { pipeline, env: options.env ?? process.env, results }
+
+    const runStep = (step: PipelineStep) =>
+      Effect.gen(function*() {
+        const startNanos = yield* Clock.currentTimeNanos
+        const startedAt = millisToDate(startNanos)
+        yield* emit({ _tag: "StepStarted", step, startedAt })
+        yield* Effect.logDebug(`step "${step.name}" started: ${step.plugin} ${step.command}`)
+        const outcome = yield* Effect.gen(function*() {
+          const payload = yield* payloadOf(context, step)
+          const caller = yield* callers.get(step.plugin)!
+          return yield* caller.exec(step.command, payload, step.timeout === undefined ? {} : { timeout: Duration.seconds(step.timeout) })
+        }).pipe(Effect.either)
+        const endNanos = yield* Clock.currentTimeNanos
+        const result: StepResult = {
+          name: step.name,
+          plugin: step.plugin,
+          command: step.command,
+          status: Either.isRight(outcome) ? "succeeded" : "failed",
+          startedAt,
+          finishedAt: millisToDate(endNanos),
+          durationMillis: Number(endNanos - startNanos) / 1e6,
+          output: Either.isRight(outcome) ? outcome.right : undefined,
+          error: Either.isLeft(outcome) ? outcome.left : undefined
+        }
+        results.set(step.name, result)
+        yield* Either.isRight(outcome)
+          ? Effect.logDebug(`step "${step.name}" succeeded in ${result.durationMillis.toFixed(1)} ms`)
+          : Effect.logDebug(`step "${step.name}" failed: ${outcome.left.message}`)
+        yield* emit({ _tag: "StepFinished", step, result })
+        return result
+      }).pipe(Effect.annotateLogs({ pipeline: pipeline.file, step: step.name }))
+
+    const skip = (step: PipelineStep, because: string) =>
+      Effect.suspend(() => {
+        const result: StepResult = {
+          name: step.name,
+          plugin: step.plugin,
+          command: step.command,
+          status: "skipped",
+          startedAt: undefined,
+          finishedAt: undefined,
+          durationMillis: 0,
+          output: undefined,
+          error: undefined
+        }
+        results.set(step.name, result)
+        return emit({ _tag: "StepSkipped", step, result, because })
+      })
+
+    const groups = groupSteps(pipeline.steps)
+    let stoppedBy: string | undefined
+    for (const group of groups) {
+      if (stoppedBy !== undefined) {
+        yield* Effect.forEach(group, (step) => skip(step, stoppedBy!), { discard: true })
+        continue
+      }
+      const finished = yield* Effect.forEach(group, runStep, { concurrency: "unbounded" })
+      const blocking = group.find((step, i) => finished[i]!.status === "failed" && !step.continue_on_error)
+      if (blocking !== undefined) stoppedBy = `step "${blocking.name}" failed`
+    }
+    return pipeline.steps.map((step) => results.get(step.name)!)
+  })
+
+/** The steps in their groups: consecutive `parallel = true` steps form one group, every other step its own. */
+export const groupSteps = (steps: ReadonlyArray<PipelineStep>): ReadonlyArray<ReadonlyArray<PipelineStep>> => {
+  const groups: Array<Array<PipelineStep>> = []
+  for (const step of steps) {
+    const last = groups[groups.length - 1]
+    if (last !== undefined && last[0]!.group === step.group) last.push(step)
+    else groups.push([step])
+  }
+  return groups
+}
+
+/** The failure that stopped the pipeline (the first failed step without `continue_on_error`), if any. */
+export const stoppingFailure = (pipeline: Pipeline, results: ReadonlyArray<StepResult>): PipelineStepFailed | undefined => {
+  const failed = results.find((result) => {
+    const step = pipeline.steps.find((s) => s.name === result.name)
+    return result.status === "failed" && step !== undefined && !step.continue_on_error
+  })
+  if (failed === undefined) return undefined
+  return new PipelineStepFailed({
+    file: pipeline.file,
+    step: failed.name,
+    plugin: failed.plugin,
+    command: failed.command,
+    detail: failed.error?.message ?? "unknown error",
+    skipped: results.filter((result) => result.status === "skipped").map((result) => result.name)
+  })
+}
+
+/**
+ * Fails with `PipelineStepFailed` when a step without `continue_on_error` failed; passes the results
+ * through otherwise. For programs that treat a stopped pipeline as an error.
+ *
+ * @example
+ * ```ts
+ * const results = yield* Pipeline.run(pipeline).pipe(Effect.flatMap(Pipeline.ensureSucceeded(pipeline)))
+ * ```
+ */
+export const ensureSucceeded = (pipeline: Pipeline) =>
+(results: ReadonlyArray<StepResult>): Effect.Effect<ReadonlyArray<StepResult>, PipelineStepFailed> => {
+  const failure = stoppingFailure(pipeline, results)
+  return failure === undefined ? Effect.succeed(results) : Effect.fail(failure)
+}

@@ -1,0 +1,145 @@
+/**
+ * The stdio driver: one process per call. Each call verifies the plugin's checksum (cached while the
+ * file is unchanged), starts the plugin in its own process group, writes one JSON request line to its
+ * stdin and closes it, and reads one JSend answer from its stdout once it exits. Every stderr line is
+ * mirrored to the host's logger as it arrives, so the logs of a plugin that dies half-way are kept.
+ *
+ * `Container.run` does not start anything for stdio plugins and does not Ping them: a plugin that cannot
+ * run fails its first call with a `CallError` naming why (checksum, start, exit status and stderr).
+ * That keeps `run` free of a process start; call `caller.ping` yourself to fail early.
+ *
+ * @since 0.1.0
+ */
+import { Duration, Effect } from "effect"
+import type { Caller, CallerDriver, CallOptions, CallTarget } from "./Caller.js"
+import { callError, decodeAnswer, timeoutMillis } from "./internal/callResult.js"
+import type { ExitInfo, PluginProcess } from "./ProcessRegistry.js"
+import type { CallError } from "./PluginError.js"
+import { readJSend, toHex } from "./internal/wire.js"
+
+type Operation = "ping" | "exec"
+
+const encoder = new TextEncoder()
+
+/** How the process ended, in words: "exit code 7" or "killed by SIGKILL". */
+const describeExit = (exit: ExitInfo): string =>
+  exit.signal !== null ? `killed by ${exit.signal}` : `exit code ${exit.code ?? "unknown"}`
+
+const describeStderr = (lines: ReadonlyArray<string>): string =>
+  lines.length === 0 ? "it wrote nothing to stderr" : `last stderr lines:\n  ${lines.join("\n  ")}`
+
+const excerpt = (text: string): string => JSON.stringify(text.length > 120 ? `${text.slice(0, 120)}…` : text)
+
+/** The request line of an exec call, keys in the order the wire contract shows them. */
+export const execRequest = (host: string, command: string, payload: Uint8Array): string =>
+  `{"type":"exec","command":${JSON.stringify(command)},"payload":"${toHex(payload)}","host":${JSON.stringify(host)}}\n`
+
+/** The request line of a ping call. */
+export const pingRequest = `{"type":"ping"}\n`
+
+/**
+ * Reads the answer of a process that has exited: the JSend `data.response` string, or the `CallError`
+ * that says why there is none (exit status and stderr included whenever they help).
+ */
+const readAnswer = (
+  target: CallTarget,
+  operation: Operation,
+  command: string | undefined,
+  process: PluginProcess,
+  exit: ExitInfo
+): Effect.Effect<string, CallError> => {
+  const fail = (reason: CallError["reason"], detail: string) =>
+    Effect.fail(callError(target, operation, command, reason, detail))
+  const status = describeExit(exit)
+  const stderr = describeStderr(process.stderrTail())
+  const exitedCleanly = exit.code === 0 && exit.signal === null
+  const collected = process.collectedStdout()
+  if (collected.overflow) {
+    return fail("protocol", `the answer on stdout is larger than the limit of ${target.maxResponseBytes} bytes (${status})`)
+  }
+  const text = Buffer.from(collected.bytes.buffer, collected.bytes.byteOffset, collected.bytes.byteLength).toString("utf8")
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(text)
+  } catch {
+    if (!exitedCleanly) {
+      return fail("exited", `the process ended with ${status} without a valid answer on stdout; ${stderr}`)
+    }
+    return fail(
+      "protocol",
+      text.trim() === ""
+        ? `the process exited 0 but wrote no answer on stdout; ${stderr}`
+        : `stdout is not a JSON answer: ${excerpt(text)}; ${stderr}`
+    )
+  }
+  const answer = readJSend(parsed)
+  if (typeof answer === "string") {
+    return exitedCleanly
+      ? fail("protocol", `the answer on stdout is not JSend: ${answer}; ${stderr}`)
+      : fail("exited", `the process ended with ${status} and its stdout is not JSend (${answer}); ${stderr}`)
+  }
+  if (answer._tag === "Failure") return fail("remote", `${answer.message} (${status})`)
+  if (!exitedCleanly) {
+    return fail("exited", `the process answered success but ended with ${status}; ${stderr}`)
+  }
+  return Effect.succeed(answer.response)
+}
+
+/**
+ * One call: verify, start, send the request, wait for the exit within the time limit, read the answer.
+ * The process lives in a scope of this call only, so it is stopped (process group included) on every
+ * way out: answer, failure, timeout or interruption.
+ */
+const call = (
+  target: CallTarget,
+  operation: Operation,
+  command: string | undefined,
+  request: string,
+  limitMillis: number
+): Effect.Effect<string, CallError> =>
+  Effect.scoped(
+    Effect.gen(function*() {
+      yield* Effect.mapError(target.verify, (error) => callError(target, operation, command, "refused", error.message))
+      const process = yield* Effect.mapError(
+        target.start({ collectStdout: target.maxResponseBytes }),
+        (error) => callError(target, operation, command, "refused", error.message)
+      )
+      yield* process.send(encoder.encode(request))
+      const exit = yield* process.awaitExit.pipe(
+        Effect.timeoutFail({
+          duration: Duration.millis(limitMillis),
+          onTimeout: () =>
+            callError(
+              target,
+              operation,
+              command,
+              "timeout",
+              `no answer within ${limitMillis} ms; process ${process.pid} and its process group were killed; ` +
+                describeStderr(process.stderrTail())
+            )
+        })
+      )
+      return yield* readAnswer(target, operation, command, process, exit)
+    })
+  )
+
+/** Creates a stdio caller; it holds no resources between calls. */
+export const make = (target: CallTarget): Effect.Effect<Caller> =>
+  Effect.sync((): Caller => ({
+    host: target.host,
+    plugin: target.plugin,
+    protocol: "stdio",
+    ping: Effect.suspend(() => call(target, "ping", undefined, pingRequest, timeoutMillis(target))).pipe(
+      Effect.withSpan("Caller.ping", { attributes: { plugin: target.plugin, protocol: "stdio" } })
+    ),
+    exec: (command: string, payload: Uint8Array, options?: CallOptions) =>
+      Effect.suspend(() =>
+        Effect.flatMap(
+          call(target, "exec", command, execRequest(target.host, command, payload), timeoutMillis(target, options)),
+          decodeAnswer(target, command, "data.response")
+        )
+      ).pipe(Effect.withSpan("Caller.exec", { attributes: { plugin: target.plugin, command, protocol: "stdio" } }))
+  }))
+
+/** The `stdio` driver: no port, one short-lived process per call. */
+export const driver: CallerDriver = { commType: "stdio", usesPort: false, longLived: false, make }

@@ -1,0 +1,66 @@
+/**
+ * Who may call a plugin. Two checks, shared by the transports:
+ *
+ * - the per-launch token: the host puts a fresh secret in the plugin's `GOPLUGIN_TOKEN` and sends it with
+ *   every REST (`Authorization: Bearer <token>`) and gRPC (`authorization` metadata) call, so another
+ *   local process cannot drive the plugin. Compared in constant time. No token, no check (a plugin
+ *   started by hand). stdio has no token: only the host holds the pipe.
+ * - the manifest's `hosts` list: when given, an exec whose host (X-Host / `x-host` / `host`) is not in it
+ *   is refused. Ping is not checked: it only proves the plugin is alive, and the token already guards it.
+ *
+ * @since 0.1.0
+ */
+import { timingSafeEqual } from "node:crypto"
+
+/** The name of the environment variable that carries the per-launch token. */
+export const TOKEN_ENV = "GOPLUGIN_TOKEN"
+
+/**
+ * The token a server requires: `token` when given, else `GOPLUGIN_TOKEN` from `env`. Answers `undefined`
+ * (no check) when that is absent or empty, so `token: ""` turns the check off explicitly.
+ */
+export const resolveToken = (
+  token: string | undefined,
+  env: Readonly<Record<string, string | undefined>> = process.env
+): string | undefined => {
+  const value = token ?? env[TOKEN_ENV]
+  return value === undefined || value === "" ? undefined : value
+}
+
+const BEARER = /^[ \t]*bearer[ \t]+(\S+)[ \t]*$/i
+
+/**
+ * Whether an `Authorization` value is `Bearer <expected>` (the scheme in any case, the token exactly).
+ * The token is compared with `crypto.timingSafeEqual`; only its length (public: 64 hex characters when
+ * the host made it) can be learnt from timing.
+ */
+export const bearerMatches = (expected: string, authorization: string | undefined): boolean => {
+  if (authorization === undefined) return false
+  const presented = BEARER.exec(authorization)?.[1]
+  if (presented === undefined) return false
+  const a = Buffer.from(presented, "utf8")
+  const b = Buffer.from(expected, "utf8")
+  return a.length === b.length && timingSafeEqual(a, b)
+}
+
+/** The message of a refused call without a valid token; it never contains the token. */
+export const TOKEN_REQUIRED =
+  `a valid bearer token is required: send "Authorization: Bearer <token>" with the token ` +
+  `the host passed to this plugin in ${TOKEN_ENV}`
+
+/**
+ * Checks the caller's host against the `hosts` list: answers `undefined` when allowed (or when the list
+ * is absent or empty), else the refusal message, naming the host and the allowed ones. `source` says
+ * where the host name came from, e.g. "X-Host header".
+ */
+export const hostRefusal = (
+  hosts: ReadonlyArray<string> | undefined,
+  host: string,
+  source: string
+): string | undefined => {
+  if (hosts === undefined || hosts.length === 0 || hosts.includes(host)) return undefined
+  const allowed = `allowed hosts: ${hosts.map((h) => JSON.stringify(h)).join(", ")}`
+  return host === ""
+    ? `the call does not name its host (${source}) and this plugin serves only named hosts; ${allowed}`
+    : `host ${JSON.stringify(host)} (${source}) is not allowed to call this plugin; ${allowed}`
+}
