@@ -13,6 +13,8 @@ import { readJSend, toHex } from "./internal/wire.js"
 
 type Operation = "ping" | "exec"
 
+const LOST_CONNECTION = new Set(["ECONNREFUSED", "ECONNRESET", "EPIPE", "ENOTFOUND", "EADDRNOTAVAIL"])
+
 const describe = (error: NodeJS.ErrnoException): string =>
   error.code !== undefined && !error.message.includes(error.code) ? `${error.code}: ${error.message}` : error.message
 
@@ -60,8 +62,8 @@ const exchange = (
     request.on("error", (error: NodeJS.ErrnoException) => {
       if (done) return
       finish()
-      const connect = error.code === "ECONNREFUSED" || error.code === "ENOTFOUND" || error.code === "EADDRNOTAVAIL"
-      fail(connect ? "connect" : "protocol", describe(error))
+      // Before any answer arrived, a refused or dropped connection means the plugin is unreachable.
+      fail(LOST_CONNECTION.has(error.code ?? "") ? "connect" : "protocol", describe(error))
     })
     request.on("response", (response) => {
       const chunks: Array<Buffer> = []
