@@ -4,13 +4,13 @@
  *
  * @since 0.1.0
  */
-import { Context, Effect, Either, Layer, ParseResult, Schema } from "effect"
+import { Context, Effect, Either, Layer } from "effect"
 import * as fs from "node:fs/promises"
 import * as os from "node:os"
 import * as path from "node:path"
-import { parse as parseToml, TomlError } from "smol-toml"
 import { ConfigInvalid, ConfigNotFound, ConfigParseError, type ConfigError } from "./PluginError.js"
 import { PluginConfigFile, type PluginConfig } from "./PluginConfig.js"
+import { decodeStrict, parseTomlText } from "./internal/tomlDecode.js"
 
 /** Where a config file was found, and why that place was chosen. */
 export interface ConfigLocation {
@@ -39,13 +39,6 @@ export const candidateFor = (env: DiscoverEnv): ConfigLocation => {
   return { file: path.join(home, ".goplugin", "config.toml"), reason: "GOPLUGIN_DIR is not set, so $HOME/.goplugin" }
 }
 
-const formatPath = (segments: ReadonlyArray<PropertyKey>): string =>
-  segments
-    .map((segment, i) =>
-      typeof segment === "number" ? `[${segment}]` : i === 0 ? String(segment) : `.${String(segment)}`
-    )
-    .join("")
-
 /** Checks that every plugin a host lists is defined; the spec leaves this to chance, we refuse it. */
 const undefinedPluginsInHosts = (config: typeof PluginConfigFile.Type): ReadonlyArray<[string, string]> => {
   const problems: Array<[string, string]> = []
@@ -64,50 +57,19 @@ const undefinedPluginsInHosts = (config: typeof PluginConfigFile.Type): Readonly
  * is not on disk.
  */
 export const decodeConfig = (file: string, text: string): Either.Either<PluginConfig, ConfigParseError | ConfigInvalid> =>
-  Either.try({ try: () => parseToml(text), catch: (error) => toParseError(file, text, error) }).pipe(
-    Either.flatMap((raw) => decodeTable(file, raw))
+  parseTomlText(file, text).pipe(Either.flatMap((raw) => decodeTable(file, raw)))
+
+const decodeTable = (file: string, raw: unknown): Either.Either<PluginConfig, ConfigInvalid> =>
+  decodeStrict(PluginConfigFile, raw).pipe(
+    Either.mapLeft(({ path, problem }) => new ConfigInvalid({ file, path, problem })),
+    Either.flatMap((decoded) => {
+      const problems = undefinedPluginsInHosts(decoded)
+      if (problems.length === 0) return Either.right({ ...decoded, file, dir: path.dirname(file) })
+      const [[where, problem], ...others] = problems as [[string, string], ...Array<[string, string]>]
+      const also = others.length > 0 ? ` (also: ${others.map(([p, m]) => `${p}: ${m}`).join("; ")})` : ""
+      return Either.left(new ConfigInvalid({ file, path: where, problem: problem + also }))
+    })
   )
-
-/** smol-toml reports an unclosed string as a control character; say what the user actually did. */
-const toParseError = (file: string, text: string, error: unknown): ConfigParseError => {
-  if (!(error instanceof TomlError)) {
-    return new ConfigParseError({ file, line: 0, column: 0, problem: String(error) })
-  }
-  const [, ...rest] = error.message.split("\n")
-  const lineText = text.split(/\r?\n/)[error.line - 1] ?? ""
-  const unclosed = /control characters are not allowed in strings/.test(error.message) &&
-    error.column > lineText.length
-  const problem = unclosed
-    ? `a string is not closed before the end of line ${error.line} (a "…" string cannot span lines)`
-    : (error.message.split("\n")[0] ?? error.message).replace(/^Invalid TOML document: /, "")
-  const excerpt = rest.join("\n").replace(/\n+$/, "")
-  return new ConfigParseError({
-    file,
-    line: error.line,
-    column: error.column,
-    problem,
-    ...(excerpt === "" ? {} : { excerpt })
-  })
-}
-
-const decodeTable = (file: string, raw: unknown): Either.Either<PluginConfig, ConfigInvalid> => {
-  const decoded = Schema.decodeUnknownEither(PluginConfigFile, { errors: "all", onExcessProperty: "error" })(raw)
-  if (Either.isLeft(decoded)) {
-    const issues = ParseResult.ArrayFormatter.formatErrorSync(decoded.left)
-    const first = issues[0]
-    const rest = issues.slice(1).map((issue) => `${formatPath(issue.path)}: ${issue.message}`)
-    const problem = (first?.message ?? "does not match the expected shape") +
-      (rest.length > 0 ? ` (also: ${rest.join("; ")})` : "")
-    return Either.left(new ConfigInvalid({ file, path: formatPath(first?.path ?? []), problem }))
-  }
-  const problems = undefinedPluginsInHosts(decoded.right)
-  if (problems.length > 0) {
-    const [[where, problem], ...others] = problems as [[string, string], ...Array<[string, string]>]
-    const also = others.length > 0 ? ` (also: ${others.map(([p, m]) => `${p}: ${m}`).join("; ")})` : ""
-    return Either.left(new ConfigInvalid({ file, path: where, problem: problem + also }))
-  }
-  return Either.right({ ...decoded.right, file, dir: path.dirname(file) })
-}
 
 /** Finds, reads and decodes the goplugin config. */
 export class Discover extends Context.Tag("goplugin-effect/Discover")<Discover, {

@@ -7,7 +7,7 @@
  *
  * @since 0.1.0
  */
-import { Clock, Duration, Effect, Either, Layer, Option } from "effect"
+import { Clock, Duration, Effect, Either, FiberRef, Layer, Option } from "effect"
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
 import type { Caller } from "./Caller.js"
@@ -27,11 +27,11 @@ import {
   PipelineNotFound,
   PipelineStepFailed,
   type StartError,
-  SubstitutionError
+  type SubstitutionError
 } from "./PluginError.js"
 import { decodePipeline, type Pipeline, type PipelineStep } from "./PipelineConfig.js"
 import * as ProcessRegistry from "./ProcessRegistry.js"
-import { mapStrings, parseTemplate, type Reference, renderTemplate, soleReference } from "./internal/substitute.js"
+import { buildPayload, type SubstitutionContext } from "./internal/substitute.js"
 
 export type { Pipeline, PipelineStep } from "./PipelineConfig.js"
 
@@ -141,72 +141,6 @@ export const load: (file?: string, options?: LoadOptions) => Effect.Effect<Pipel
   }
 )
 
-const decoder = new TextDecoder("utf-8", { fatal: true })
-const encoder = new TextEncoder()
-
-/** What substitution reads: the variables, the environment and the results so far. */
-interface SubstitutionContext {
-  readonly pipeline: Pipeline
-  readonly env: Readonly<Record<string, string | undefined>>
-  readonly results: ReadonlyMap<string, StepResult>
-}
-
-const outputOf = (context: SubstitutionContext, name: string): Either.Either<Uint8Array, string> => {
-  const result = context.results.get(name)
-  if (result === undefined || result.status === "skipped") return Either.left(`step "${name}" did not run, so it has no output`)
-  if (result.output === undefined) {
-    return Either.left(`step "${name}" failed (it continues on error), so it has no output`)
-  }
-  return Either.right(result.output)
-}
-
-const resolveText = (context: SubstitutionContext) => (reference: Reference): Either.Either<string, string> => {
-  switch (reference.kind) {
-    case "vars": {
-      const value = context.pipeline.vars[reference.name]
-      return value === undefined ? Either.left(`[vars] has no "${reference.name}"`) : Either.right(value)
-    }
-    case "env": {
-      const value = context.env[reference.name]
-      return value === undefined
-        ? Either.left(`the environment variable ${reference.name} is not set; set it before running the pipeline`)
-        : Either.right(value)
-    }
-    case "steps":
-      return Either.flatMap(outputOf(context, reference.name), (bytes) =>
-        Either.try({
-          try: () => decoder.decode(bytes),
-          catch: () =>
-            `the output of step "${reference.name}" is not UTF-8 text (${bytes.length} bytes); ` +
-            `a payload that is exactly \${steps.${reference.name}.output} passes bytes unchanged`
-        }))
-  }
-}
-
-/** Builds a step's payload: the substituted text's bytes, the substituted config as JSON, or nothing. */
-const payloadOf = (context: SubstitutionContext, step: PipelineStep): Either.Either<Uint8Array, SubstitutionError> => {
-  const fail = (field: string, reference: string, problem: string) =>
-    new SubstitutionError({ file: context.pipeline.file, step: step.name, field, reference, problem })
-  const render = (template: string, field: string): Either.Either<string, SubstitutionError> =>
-    Either.flatMap(
-      Either.mapLeft(parseTemplate(template), (problem) => fail(field, problem.reference, problem.problem)),
-      (segments) =>
-        Either.mapLeft(renderTemplate(segments, resolveText(context)), (problem) => fail(field, problem.reference, problem.problem))
-    )
-  if (step.payload !== undefined) {
-    const parsed = parseTemplate(step.payload)
-    const sole = Either.isRight(parsed) ? soleReference(parsed.right) : undefined
-    if (sole !== undefined && sole.kind === "steps") {
-      return Either.mapLeft(outputOf(context, sole.name), (problem) => fail("payload", step.payload!, problem))
-    }
-    return Either.map(render(step.payload, "payload"), (text) => encoder.encode(text))
-  }
-  if (step.config !== undefined) {
-    return Either.map(mapStrings(step.config, render, "config"), (config) => encoder.encode(JSON.stringify(config)))
-  }
-  return Either.right(new Uint8Array())
-}
-
 /** An `Md5Checker` that lets inline plugins without a digest through and verifies every other file. */
 const trustingUnpinned = (base: Md5Checker.Md5Checker["Type"], unpinned: ReadonlySet<string>): Md5Checker.Md5Checker["Type"] => ({
   digest: base.digest,
@@ -284,7 +218,7 @@ const resolvePlugins = (pipeline: Pipeline, options: RunOptions) =>
     return callers
   })
 
-const millisToDate = (nanos: bigint): Date => new Date(Number(nanos / 1_000_000n))
+const dateOfNanos = (nanos: bigint): Date => new Date(Number(nanos / 1_000_000n))
 
 /**
  * Runs the pipeline's steps and answers one result per step, in file order. A failed step skips the
@@ -304,26 +238,28 @@ export const run: (
   options?: RunOptions
 ) => Effect.Effect<ReadonlyArray<StepResult>, RunError, PipelineServices> = Effect.fn("Pipeline.run")(
   function*(pipeline: Pipeline, options: RunOptions = {}) {
-    return yield* Effect.scoped(runSteps(pipeline, options))
+    return yield* Effect.scoped(runSteps(pipeline, options)).pipe(Effect.annotateLogs("pipeline", pipeline.file))
   }
 )
 
 const runSteps = (pipeline: Pipeline, options: RunOptions) =>
   Effect.gen(function*() {
     const callers = yield* resolvePlugins(pipeline, options)
+    // Long-lived plugins log for the whole pipeline, not for the step that happened to start them.
+    const pluginAnnotations = yield* FiberRef.get(FiberRef.currentLogAnnotations)
     const emit = options.onEvent ?? (() => Effect.void)
     const results = new Map<string, StepResult>()
-    const context: SubstitutionContext = { pipeline, env: options.env ?? process.env, results }
+    const context: SubstitutionContext = { file: pipeline.file, vars: pipeline.vars, env: options.env ?? process.env, results }
 
     const runStep = (step: PipelineStep) =>
       Effect.gen(function*() {
         const startNanos = yield* Clock.currentTimeNanos
-        const startedAt = millisToDate(startNanos)
+        const startedAt = dateOfNanos(startNanos)
         yield* emit({ _tag: "StepStarted", step, startedAt })
         yield* Effect.logDebug(`step "${step.name}" started: ${step.plugin} ${step.command}`)
         const outcome = yield* Effect.gen(function*() {
-          const payload = yield* payloadOf(context, step)
-          const caller = yield* callers.get(step.plugin)!
+          const payload = yield* buildPayload(context, step)
+          const caller = yield* Effect.locally(callers.get(step.plugin)!, FiberRef.currentLogAnnotations, pluginAnnotations)
           return yield* caller.exec(step.command, payload, step.timeout === undefined ? {} : { timeout: Duration.seconds(step.timeout) })
         }).pipe(Effect.either)
         const endNanos = yield* Clock.currentTimeNanos
@@ -333,7 +269,7 @@ const runSteps = (pipeline: Pipeline, options: RunOptions) =>
           command: step.command,
           status: Either.isRight(outcome) ? "succeeded" : "failed",
           startedAt,
-          finishedAt: millisToDate(endNanos),
+          finishedAt: dateOfNanos(endNanos),
           durationMillis: Number(endNanos - startNanos) / 1e6,
           output: Either.isRight(outcome) ? outcome.right : undefined,
           error: Either.isLeft(outcome) ? outcome.left : undefined
@@ -344,7 +280,10 @@ const runSteps = (pipeline: Pipeline, options: RunOptions) =>
           : Effect.logDebug(`step "${step.name}" failed: ${outcome.left.message}`)
         yield* emit({ _tag: "StepFinished", step, result })
         return result
-      }).pipe(Effect.annotateLogs({ pipeline: pipeline.file, step: step.name }))
+      }).pipe(
+        Effect.annotateLogs("step", step.name),
+        Effect.withSpan("Pipeline.step", { attributes: { step: step.name, plugin: step.plugin, command: step.command } })
+      )
 
     const skip = (step: PipelineStep, because: string) =>
       Effect.suspend(() => {

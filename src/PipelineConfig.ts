@@ -5,11 +5,11 @@
  *
  * @since 0.1.0
  */
-import { Either, ParseResult, Schema } from "effect"
+import { Either, Schema } from "effect"
 import * as path from "node:path"
-import { parse as parseToml, TomlError } from "smol-toml"
 import { PluginSpec, Settings } from "./PluginConfig.js"
-import { ConfigParseError, PipelineInvalid, SubstitutionError } from "./PluginError.js"
+import { type ConfigParseError, PipelineInvalid, SubstitutionError } from "./PluginError.js"
+import { decodeStrict, parseTomlText } from "./internal/tomlDecode.js"
 import { parseTemplate, referencesOf, referenceText, type Segment, stringLeaves } from "./internal/substitute.js"
 
 const NAME = /^[A-Za-z0-9_-]+$/
@@ -91,30 +91,8 @@ export const templatesOf = (step: Schema.Schema.Type<typeof Step>): ReadonlyArra
   ...(step.config === undefined ? [] : stringLeaves(step.config, "config").map((leaf) => ({ field: leaf.path, template: leaf.value })))
 ]
 
-const formatPath = (segments: ReadonlyArray<PropertyKey>): string =>
-  segments.map((segment, i) => (typeof segment === "number" ? `[${segment}]` : i === 0 ? String(segment) : `.${String(segment)}`)).join("")
-
-const toParseError = (file: string, text: string, error: unknown): ConfigParseError => {
-  if (!(error instanceof TomlError)) return new ConfigParseError({ file, line: 0, column: 0, problem: String(error) })
-  const [first, ...rest] = error.message.split("\n")
-  const lineText = text.split(/\r?\n/)[error.line - 1] ?? ""
-  const unclosed = /control characters are not allowed in strings/.test(error.message) && error.column > lineText.length
-  const problem = unclosed
-    ? `a string is not closed before the end of line ${error.line} (a "…" string cannot span lines)`
-    : (first ?? error.message).replace(/^Invalid TOML document: /, "")
-  const excerpt = rest.join("\n").replace(/\n+$/, "")
-  return new ConfigParseError({ file, line: error.line, column: error.column, problem, ...(excerpt === "" ? {} : { excerpt }) })
-}
-
-const decodeShape = (file: string, raw: unknown): Either.Either<typeof PipelineFile.Type, PipelineInvalid> => {
-  const decoded = Schema.decodeUnknownEither(PipelineFile, { errors: "all", onExcessProperty: "error" })(raw)
-  if (Either.isRight(decoded)) return Either.right(decoded.right)
-  const issues = ParseResult.ArrayFormatter.formatErrorSync(decoded.left)
-  const first = issues[0]
-  const rest = issues.slice(1).map((issue) => `${formatPath(issue.path)}: ${issue.message}`)
-  const problem = (first?.message ?? "does not match the expected shape") + (rest.length > 0 ? ` (also: ${rest.join("; ")})` : "")
-  return Either.left(new PipelineInvalid({ file, path: formatPath(first?.path ?? []), problem }))
-}
+const decodeShape = (file: string, raw: unknown): Either.Either<typeof PipelineFile.Type, PipelineInvalid> =>
+  Either.mapLeft(decodeStrict(PipelineFile, raw), ({ path, problem }) => new PipelineInvalid({ file, path, problem }))
 
 const withGroups = (steps: ReadonlyArray<Schema.Schema.Type<typeof Step>>): ReadonlyArray<PipelineStep> => {
   let group = -1
@@ -191,7 +169,7 @@ export const decodePipeline = (
 ): Either.Either<Pipeline, ConfigParseError | PipelineInvalid | SubstitutionError> =>
   Either.gen(function*() {
     const absolute = path.resolve(file)
-    const raw = yield* Either.try({ try: () => parseToml(text), catch: (error) => toParseError(absolute, text, error) })
+    const raw = yield* parseTomlText(absolute, text)
     const decoded = yield* decodeShape(absolute, raw)
     const vars = Object.fromEntries(Object.entries(decoded.vars).map(([key, value]) => [key, String(value)]))
     const steps = withGroups(decoded.steps)

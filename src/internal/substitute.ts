@@ -1,11 +1,12 @@
 /**
  * `${...}` templates of pipeline payloads and config strings: `${vars.NAME}`, `${env.NAME}` and
- * `${steps.NAME.output}`, with `$${` for a literal `${`. Pure: parsing and rendering take every value
- * they need as arguments.
+ * `${steps.NAME.output}`, with `$${` for a literal `${`. Pure: parsing, rendering and building a step's
+ * payload take every value they need as arguments.
  *
  * @internal
  */
 import { Either } from "effect"
+import { SubstitutionError } from "../PluginError.js"
 
 /** A reference inside `${...}`. */
 export type Reference =
@@ -157,4 +158,83 @@ export const mapStrings = <E>(
     return Either.right(out)
   }
   return Either.right(value)
+}
+
+/** What a step's payload is built from: the variables, the environment and the results so far. */
+export interface SubstitutionContext {
+  /** The pipeline file, for error messages. */
+  readonly file: string
+  readonly vars: Readonly<Record<string, string>>
+  readonly env: Readonly<Record<string, string | undefined>>
+  readonly results: ReadonlyMap<string, { readonly status: string; readonly output: Uint8Array | undefined }>
+}
+
+/** The parts of a step a payload is built from. */
+export interface PayloadSource {
+  readonly name: string
+  readonly payload?: string | undefined
+  readonly config?: Readonly<Record<string, unknown>> | undefined
+}
+
+const decoder = new TextDecoder("utf-8", { fatal: true })
+const encoder = new TextEncoder()
+
+const outputOf = (context: SubstitutionContext, name: string): Either.Either<Uint8Array, string> => {
+  const result = context.results.get(name)
+  if (result === undefined || result.status === "skipped") return Either.left(`step "${name}" did not run, so it has no output`)
+  if (result.output === undefined) {
+    return Either.left(`step "${name}" failed (it continues on error), so it has no output`)
+  }
+  return Either.right(result.output)
+}
+
+const resolveText = (context: SubstitutionContext) => (reference: Reference): Either.Either<string, string> => {
+  switch (reference.kind) {
+    case "vars": {
+      const value = context.vars[reference.name]
+      return value === undefined ? Either.left(`[vars] has no "${reference.name}"`) : Either.right(value)
+    }
+    case "env": {
+      const value = context.env[reference.name]
+      return value === undefined
+        ? Either.left(`the environment variable ${reference.name} is not set; set it before running the pipeline`)
+        : Either.right(value)
+    }
+    case "steps":
+      return Either.flatMap(outputOf(context, reference.name), (bytes) =>
+        Either.try({
+          try: () => decoder.decode(bytes),
+          catch: () =>
+            `the output of step "${reference.name}" is not UTF-8 text (${bytes.length} bytes); ` +
+            `a payload that is exactly \${steps.${reference.name}.output} passes bytes unchanged`
+        }))
+  }
+}
+
+/**
+ * Builds a step's payload: the substituted text's UTF-8 bytes, the substituted config as JSON bytes, or
+ * no bytes. A payload that is exactly one `${steps.NAME.output}` passes that output's bytes unchanged.
+ */
+export const buildPayload = (context: SubstitutionContext, step: PayloadSource): Either.Either<Uint8Array, SubstitutionError> => {
+  const fail = (field: string, reference: string, problem: string) =>
+    new SubstitutionError({ file: context.file, step: step.name, field, reference, problem })
+  const render = (template: string, field: string): Either.Either<string, SubstitutionError> =>
+    Either.flatMap(
+      Either.mapLeft(parseTemplate(template), (problem) => fail(field, problem.reference, problem.problem)),
+      (segments) =>
+        Either.mapLeft(renderTemplate(segments, resolveText(context)), (problem) => fail(field, problem.reference, problem.problem))
+    )
+  if (step.payload !== undefined) {
+    const payload = step.payload
+    const parsed = parseTemplate(payload)
+    const sole = Either.isRight(parsed) ? soleReference(parsed.right) : undefined
+    if (sole !== undefined && sole.kind === "steps") {
+      return Either.mapLeft(outputOf(context, sole.name), (problem) => fail("payload", referenceText(sole), problem))
+    }
+    return Either.map(render(payload, "payload"), (text) => encoder.encode(text))
+  }
+  if (step.config !== undefined) {
+    return Either.map(mapStrings(step.config, render, "config"), (config) => encoder.encode(JSON.stringify(config)))
+  }
+  return Either.right(new Uint8Array())
 }
