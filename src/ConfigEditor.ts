@@ -105,6 +105,12 @@ const patchText = (
     appended++
     edits.push({ start: end, end, text: separator + table + "\n" })
   }
+  /** After a table's last line, a blank line apart from it and from whatever follows. */
+  const insertAfter = (block: Block, table: string) => {
+    const at = lineEnd(block.contentEnd)
+    const next = lines[block.contentEnd + 1]
+    edits.push({ start: at, end: at, text: `\n\n${table}${next !== undefined && next.trim() !== "" ? "\n" : ""}` })
+  }
   const pluginTable = renderTable(["plugins", registration.name], registration.entry)
   const existing = findBlock(blocks, ["plugins", registration.name])
   if (change === "updated" && existing !== undefined) {
@@ -113,8 +119,7 @@ const patchText = (
     const afterPlugins = lastBlock(blocks, "plugins")
     const firstHosts = blocks.find((b) => !b.isArray && b.keys[0] === "hosts")
     if (afterPlugins !== undefined) {
-      const at = lineEnd(afterPlugins.contentEnd)
-      edits.push({ start: at, end: at, text: `\n\n${pluginTable}` })
+      insertAfter(afterPlugins, pluginTable)
     } else if (firstHosts !== undefined) {
       let line = firstHosts.start
       while (line > 0 && (lines[line - 1] ?? "").trim().startsWith("#")) line--
@@ -137,8 +142,7 @@ const patchText = (
     if (afterHosts === undefined) {
       appendAtEnd(table)
     } else {
-      const at = lineEnd(afterHosts.contentEnd)
-      edits.push({ start: at, end: at, text: `\n\n${table}` })
+      insertAfter(afterHosts, table)
     }
   }
   const eol = text.includes("\r\n") ? "\r\n" : "\n"

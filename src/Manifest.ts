@@ -6,17 +6,17 @@
  *
  * Paths in a manifest resolve against the manifest's folder: `exec` when it holds a slash (a bare name
  * such as `node` stays a `PATH` lookup), `exec_file`, and every `exec_args` entry that starts with
- * `./` or `../`. They are written into config.toml as absolute paths, so the config does not depend
- * on where the manifest was.
+ * `./` or `../` or equals `exec_file`. They are written into config.toml as absolute paths, so the
+ * config does not depend on where the manifest was.
  *
  * @since 0.1.0
  */
-import { Effect, Either, ParseResult, Schema } from "effect"
+import { Effect, Either, Schema } from "effect"
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
-import { parse as parseToml, TomlError } from "smol-toml"
 import * as Host from "./Host.js"
 import { Md5Checker } from "./Md5Checker.js"
+import { decodeStrict, parseTomlText } from "./internal/tomlDecode.js"
 import { PluginSpec } from "./PluginConfig.js"
 import {
   ExecutableNotFound,
@@ -81,37 +81,33 @@ export interface ResolveOptions {
   readonly trustFile?: boolean
 }
 
-const formatPath = (segments: ReadonlyArray<PropertyKey>): string =>
-  segments.map((s, i) => (typeof s === "number" ? `[${s}]` : i === 0 ? String(s) : `.${String(s)}`)).join("")
-
 const isRecord = (value: unknown): value is Readonly<Record<string, unknown>> =>
   typeof value === "object" && value !== null && !Array.isArray(value)
-
-const syntaxError = (file: string, error: unknown): ManifestInvalid => {
-  if (!(error instanceof TomlError)) return new ManifestInvalid({ file, path: "", problem: String(error) })
-  const first = (error.message.split("\n")[0] ?? error.message).replace(/^Invalid TOML document: /, "")
-  return new ManifestInvalid({ file, path: `line ${error.line}, column ${error.column}`, problem: `TOML syntax error: ${first}` })
-}
 
 /**
  * Parses and decodes manifest text. Pure apart from its inputs, so tests and tools can decode text
  * that is not on disk.
  */
 export const decodeManifest = (file: string, text: string): Either.Either<Manifest, ManifestInvalid> =>
-  Either.try({ try: () => parseToml(text), catch: (error) => syntaxError(file, error) }).pipe(
-    Either.flatMap((raw) => {
-      const decoded = Schema.decodeUnknownEither(ManifestFile, { errors: "all", onExcessProperty: "error" })(raw)
-      if (Either.isLeft(decoded)) {
-        const issues = ParseResult.ArrayFormatter.formatErrorSync(decoded.left)
-        const [first, ...rest] = issues
-        const also = rest.length > 0 ? ` (also: ${rest.map((i) => `${formatPath(i.path)}: ${i.message}`).join("; ")})` : ""
-        return Either.left(
-          new ManifestInvalid({ file, path: formatPath(first?.path ?? []), problem: (first?.message ?? "unexpected shape") + also })
-        )
-      }
-      const table = isRecord(raw["plugin"]) ? raw["plugin"] : {}
-      return Either.right({ file, dir: path.dirname(file), plugin: decoded.right.plugin, raw: table })
-    })
+  parseTomlText(file, text).pipe(
+    Either.mapLeft((error) =>
+      new ManifestInvalid({
+        file,
+        path: `line ${error.line}, column ${error.column}`,
+        problem: `TOML syntax error: ${error.problem}${error.excerpt === undefined ? "" : `\n${error.excerpt}`}`
+      })
+    ),
+    Either.flatMap((raw) =>
+      decodeStrict(ManifestFile, raw).pipe(
+        Either.mapLeft(({ path, problem }) => new ManifestInvalid({ file, path, problem })),
+        Either.map((decoded) => ({
+          file,
+          dir: path.dirname(file),
+          plugin: decoded.plugin,
+          raw: isRecord(raw["plugin"]) ? raw["plugin"] : {}
+        }))
+      )
+    )
   )
 
 /**
@@ -146,9 +142,9 @@ export const load = Effect.fn("Manifest.load")(function*(location: string) {
 const execForConfig = (exec: string, dir: string): string =>
   path.isAbsolute(exec) || !exec.includes("/") ? exec : path.resolve(dir, exec)
 
-/** An `exec_args` entry as written into the config: `./x` and `../x` become absolute paths. */
-const argForConfig = (arg: string, dir: string): string =>
-  arg.startsWith("./") || arg.startsWith("../") ? path.resolve(dir, arg) : arg
+/** An `exec_args` entry as written into the config: `./x`, `../x` and the `exec_file` path become absolute. */
+const argForConfig = (arg: string, dir: string, execFile: string | undefined): string =>
+  arg.startsWith("./") || arg.startsWith("../") || arg === execFile ? path.resolve(dir, arg) : arg
 
 /** The spec's key order for a `[plugins.<name>]` table; other keys follow in the manifest's order. */
 const keyOrder = ["author", "md5", "sha256", "exec", "exec_args", "exec_file", "exec_time", "comm_type", "comm_port"]
@@ -208,7 +204,7 @@ export const resolve = Effect.fn("Manifest.resolve")(function*(manifest: Manifes
   delete written["name"]
   delete written["hosts"]
   if (sha256 !== undefined) written["sha256"] = sha256
-  if (raw["exec_args"] !== undefined) written["exec_args"] = plugin.exec_args.map((arg) => argForConfig(arg, dir))
+  if (raw["exec_args"] !== undefined) written["exec_args"] = plugin.exec_args.map((arg) => argForConfig(arg, dir, plugin.exec_file))
   if (raw["exec_file"] !== undefined) written["exec_file"] = execFile
   const ordered = [...keyOrder.filter((key) => key in written), ...Object.keys(written).filter((key) => !keyOrder.includes(key))]
   const entry = Object.fromEntries(ordered.map((key) => [key, written[key]]))

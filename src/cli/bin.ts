@@ -5,8 +5,11 @@
  *
  * @since 0.1.0
  */
-import { CliConfig, Command, ValidationError } from "@effect/cli"
-import { NodeContext, NodeRuntime } from "@effect/platform-node"
+import * as CliConfig from "@effect/cli/CliConfig"
+import * as Command from "@effect/cli/Command"
+import * as ValidationError from "@effect/cli/ValidationError"
+import * as NodeContext from "@effect/platform-node/NodeContext"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Cause, Console, Effect, Either, Exit, HashMap, Layer, Logger, LogLevel } from "effect"
 import * as fs from "node:fs"
 import * as CallerFactory from "../CallerFactory.js"
@@ -16,6 +19,7 @@ import { execCommand, pingCommand } from "./callCommands.js"
 import { configCommand } from "./configCommands.js"
 import { CliConsole, ExitCode, ExitWith, help, oneLine } from "./output.js"
 import { md5Command, pluginsCommand, registerCommand } from "./pluginCommands.js"
+import { runPipelineCommand } from "./runCommand.js"
 
 const version = Either.try(() => {
   const manifest: unknown = JSON.parse(fs.readFileSync(new URL("../../package.json", import.meta.url), "utf8"))
@@ -35,7 +39,15 @@ const goplugin = Command.make("goplugin").pipe(
       ]
     )
   ),
-  Command.withSubcommands([configCommand, md5Command, registerCommand, pluginsCommand, pingCommand, execCommand])
+  Command.withSubcommands([
+    configCommand,
+    md5Command,
+    registerCommand,
+    pluginsCommand,
+    pingCommand,
+    execCommand,
+    runPipelineCommand
+  ])
 )
 
 const cli = Command.run(goplugin, { name: "goplugin", version })
@@ -92,6 +104,7 @@ const main = Effect.gen(function*() {
   const exit = yield* cli(process.argv).pipe(
     Effect.provideService(CliConsole, console),
     Effect.withConsole(capturing(console, parserOutput)),
+    Effect.onInterrupt(() => Console.error("goplugin: interrupted; every plugin it started has been stopped")),
     Effect.exit
   )
   if (Exit.isSuccess(exit)) return

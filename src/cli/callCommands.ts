@@ -4,8 +4,10 @@
  *
  * @since 0.1.0
  */
-import { Args, Command, Options } from "@effect/cli"
-import { Clock, Console, Effect, Option } from "effect"
+import * as Args from "@effect/cli/Args"
+import * as Command from "@effect/cli/Command"
+import * as Options from "@effect/cli/Options"
+import { Clock, Console, Effect, Either, Option } from "effect"
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
 import type { Caller } from "../Caller.js"
@@ -111,14 +113,11 @@ const payloadOf = (data: Option.Option<string>, file: Option.Option<string>, hex
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true })
 
 /** The answer as text when it is UTF-8 without control characters (other than tab and newlines), else undefined. */
-export const printableText = (bytes: Uint8Array): string | undefined => {
-  try {
-    const text = strictUtf8.decode(bytes)
-    return /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(text) ? undefined : text
-  } catch {
-    return undefined
-  }
-}
+export const printableText = (bytes: Uint8Array): string | undefined =>
+  Either.try(() => strictUtf8.decode(bytes)).pipe(
+    Either.getOrUndefined,
+    (text) => (text === undefined || /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(text) ? undefined : text)
+  )
 
 const writeOutput = (file: string, bytes: Uint8Array): Effect.Effect<string, OutputNotWritten> => {
   const absolute = path.resolve(file)
@@ -139,10 +138,10 @@ export const execCommand = Command.make(
     host: hostArg,
     plugin: pluginArg,
     command: Args.text({ name: "command" }).pipe(Args.withDescription("The plugin's command, e.g. plugin.log.store.")),
-    data: Options.text("data").pipe(Options.withDescription("Payload: this UTF-8 text."), Options.optional),
-    file: Options.text("file").pipe(Options.withDescription("Payload: the bytes of this file (- for stdin)."), Options.optional),
-    hex: Options.text("hex").pipe(Options.withDescription("Payload: these hex-encoded bytes."), Options.optional),
-    out: Options.text("out").pipe(Options.withDescription("Write the answer's raw bytes to this file."), Options.optional),
+    data: Options.text("data").pipe(Options.withPseudoName("TEXT"), Options.withDescription("Payload: this UTF-8 text."), Options.optional),
+    file: Options.text("file").pipe(Options.withPseudoName("FILE"), Options.withDescription("Payload: the bytes of this file (- for stdin)."), Options.optional),
+    hex: Options.text("hex").pipe(Options.withPseudoName("HEX"), Options.withDescription("Payload: these hex-encoded bytes."), Options.optional),
+    out: Options.text("out").pipe(Options.withPseudoName("FILE"), Options.withDescription("Write the answer's raw bytes to this file."), Options.optional),
     json: jsonOption
   },
   ({ command, data, file, hex, host, json, out, plugin }) =>

@@ -4,7 +4,7 @@
  *
  * @since 0.1.0
  */
-import { Command } from "@effect/cli"
+import * as Command from "@effect/cli/Command"
 import { Console, Effect, Either } from "effect"
 import * as fs from "node:fs/promises"
 import { stringify as stringifyToml } from "smol-toml"

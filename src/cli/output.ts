@@ -4,7 +4,9 @@
  *
  * @since 0.1.0
  */
-import { HelpDoc, Options, Span } from "@effect/cli"
+import * as HelpDoc from "@effect/cli/HelpDoc"
+import * as Options from "@effect/cli/Options"
+import * as Span from "@effect/cli/HelpDoc/Span"
 import { Console, Context, Data, Effect, FiberRef, Logger, LogLevel } from "effect"
 
 /** Exit codes of the goplugin command; docs/cli.md lists them. */
@@ -53,7 +55,8 @@ const codeByTag: Readonly<Record<string, number>> = {
   ManifestInvalid: ExitCode.register,
   ManifestChecksumMismatch: ExitCode.register,
   PluginConflict: ExitCode.register,
-  ConfigWriteError: ExitCode.register
+  ConfigWriteError: ExitCode.register,
+  SubstitutionError: ExitCode.pipeline
 }
 
 /** The exit code of an error, by its tag; pipeline errors are 8, unknown tags 1. */
@@ -142,10 +145,15 @@ export const jsonOption = Options.boolean("json").pipe(
   Options.withDescription("Print one JSON document on stdout (shapes in docs/cli.md); errors become a JSON line on stderr.")
 )
 
-/** A command's help: what it does, then examples. */
+/**
+ * A command's help: what it does, then examples. One paragraph, so that the command list of
+ * `goplugin --help` shows it too.
+ */
 export const help = (description: string, examples: ReadonlyArray<string>): HelpDoc.HelpDoc =>
-  HelpDoc.blocks([
-    HelpDoc.p(description),
-    HelpDoc.h2(examples.length === 1 ? "EXAMPLE" : "EXAMPLES"),
-    ...examples.map((example) => HelpDoc.p(Span.code(`$ ${example}`)))
-  ])
+  HelpDoc.p(
+    Span.spans([
+      Span.text(description),
+      Span.text(examples.length === 1 ? "\n\n  Example:" : "\n\n  Examples:"),
+      ...examples.flatMap((example) => [Span.text("\n    "), Span.code(`$ ${example}`)])
+    ])
+  )

@@ -4,7 +4,9 @@
  *
  * @since 0.1.0
  */
-import { Args, Command, Options } from "@effect/cli"
+import * as Args from "@effect/cli/Args"
+import * as Command from "@effect/cli/Command"
+import * as Options from "@effect/cli/Options"
 import { Console, Effect, Either, Option } from "effect"
 import * as path from "node:path"
 import { CallerFactory } from "../CallerFactory.js"
@@ -153,6 +155,7 @@ export const pluginsCommand = Command.make(
   "plugins",
   {
     host: Options.text("host").pipe(
+      Options.withPseudoName("HOST"),
       Options.withDescription("Only the plugins this host may use."),
       Options.optional
     ),

@@ -1,0 +1,295 @@
+/**
+ * The built `goplugin` command, run as a subprocess against a temporary GOPLUGIN_DIR: register the
+ * example plugins from their manifests, check the config, ping and exec them, and see every failure
+ * come out as one line with its documented exit code, with no process left behind.
+ */
+import { afterEach, beforeAll, describe, expect, it } from "@effect/vitest"
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { Effect } from "effect"
+import { built, md5Of, root, survivors } from "./helpers.js"
+import { bin, type CliRun, goplugin, json, leftovers, makeTempDir, removeDir } from "./cliHelpers.js"
+
+const manifest = (name: string) => path.join(root, "examples", "manifests", name)
+const slow = 90_000
+
+/** Exactly one line on stderr, a human one: no stack trace, no Effect cause dump. */
+const expectOneErrorLine = (run: CliRun, code: number, contains: string) => {
+  expect(run.code, run.stderr).toBe(code)
+  expect(run.errorLines, run.stderr).toHaveLength(1)
+  expect(run.errorLines[0]).toMatch(/^goplugin: /)
+  expect(run.errorLines[0]).toContain(contains)
+  expect(run.stderr).not.toMatch(/\n\s+at /)
+}
+
+const temps: Array<string> = []
+const tempDir = () => {
+  const dir = makeTempDir()
+  temps.push(dir)
+  return dir
+}
+
+beforeAll(() => {
+  expect(fs.existsSync(bin), `${bin} is missing: run npm run build first`).toBe(true)
+})
+
+afterEach(async () => {
+  for (const dir of temps.splice(0)) {
+    expect(await leftovers(`GOPLUGIN_DIR=${path.join(dir, "gp")}`)).toEqual([])
+    removeDir(dir)
+  }
+})
+
+describe("goplugin register, config, plugins, ping, exec", () => {
+  it("registers the examples from their manifests, checks them, and pings and execs them over REST and gRPC", async () => {
+    const dir = path.join(tempDir(), "gp")
+    const config = path.join(dir, "config.toml")
+
+    const rest = await goplugin(dir, ["register", manifest("ts-rest"), "--json"])
+    expect(rest.code, rest.stderr).toBe(0)
+    expect(json(rest)).toMatchObject({
+      file: config,
+      created: true,
+      plugin: "ts_rest",
+      change: "added",
+      hostsCreated: ["demo"],
+      written: true,
+      execFile: built("examples/rest-plugin.js"),
+      md5: md5Of(built("examples/rest-plugin.js"))
+    })
+    const grpc = json(await goplugin(dir, ["register", manifest("ts-grpc"), "--json"]))
+    expect(grpc).toMatchObject({ created: false, change: "added", hostsJoined: ["demo"], hostsCreated: [] })
+    const again = json(await goplugin(dir, ["register", manifest("ts-rest"), "--json"]))
+    expect(again).toMatchObject({ change: "unchanged", written: false, hostsUnchanged: ["demo"] })
+
+    expect(json(await goplugin(dir, ["config", "path", "--json"]))).toEqual({ file: config, reason: "GOPLUGIN_DIR is set", exists: true })
+    const shown = json<{ plugins: Record<string, { exec: string; exec_args: Array<string> }> }>(
+      await goplugin(dir, ["config", "show", "--json"])
+    )
+    expect(shown.plugins["ts_rest"]).toMatchObject({ exec: "node", exec_args: [built("examples/rest-plugin.js")] })
+
+    const check = await goplugin(dir, ["config", "check", "--json"])
+    expect(check.code, check.stderr).toBe(0)
+    expect(json(check)).toMatchObject({
+      file: config,
+      ok: true,
+      problems: 0,
+      hosts: [{ host: "demo", plugins: [{ plugin: "ts_rest", ok: true }, { plugin: "ts_grpc", ok: true }] }]
+    })
+    const listed = json<{ plugins: Array<Record<string, unknown>> }>(await goplugin(dir, ["plugins", "--json"]))
+    expect(listed.plugins.map((p) => [p["plugin"], p["protocol"], p["hosts"], p["status"]])).toEqual([
+      ["ts_rest", "rest", ["demo"], "ok"],
+      ["ts_grpc", "grpc", ["demo"], "ok"]
+    ])
+
+    const pids: Array<number> = []
+    for (const plugin of ["ts_rest", "ts_grpc"]) {
+      const ping = await goplugin(dir, ["ping", "demo", plugin, "--json"])
+      expect(ping.code, ping.stderr).toBe(0)
+      const answer = json<{ response: string; pid: number; protocol: string }>(ping)
+      expect(answer).toMatchObject({ host: "demo", plugin, response: "pong", protocol: plugin === "ts_rest" ? "rest" : "grpc" })
+      pids.push(answer.pid)
+
+      const upper = await goplugin(dir, ["exec", "demo", plugin, "upper", "--data", "héllo plugin"])
+      expect(upper.code, upper.stderr).toBe(0)
+      expect(upper.stdout).toBe("HÉLLO PLUGIN\n")
+      expect(upper.stderr).toBe("")
+
+      const reversed = json(await goplugin(dir, ["exec", "demo", plugin, "reverse", "--hex", "00ff10", "--json"]))
+      expect(reversed).toMatchObject({ command: "reverse", bytes: 3, encoding: "hex", response: "10ff00", out: null })
+      pids.push(reversed["pid"] as number)
+    }
+    expect(await Effect.runPromise(survivors(pids))).toEqual([])
+
+    const out = path.join(path.dirname(dir), "answer.bin")
+    const written = await goplugin(dir, ["exec", "demo", "ts_rest", "echo", "--file", "-", "--out", out], { input: "raw\u0000bytes" })
+    expect(written.code, written.stderr).toBe(0)
+    expect(written.stdout).toBe(`wrote 9 bytes to ${out}\n`)
+    expect(fs.readFileSync(out, "utf8")).toBe("raw\u0000bytes")
+  }, slow)
+
+  it("config check lists a checksum mismatch and exits 4; ping refuses the plugin; register needs --force", async () => {
+    const temp = tempDir()
+    const dir = path.join(temp, "gp")
+    const pluginDir = path.join(temp, "copy")
+    fs.mkdirSync(pluginDir)
+    fs.copyFileSync(path.join(root, "examples", "python", "plugin.py"), path.join(pluginDir, "plugin.py"))
+    fs.writeFileSync(
+      path.join(pluginDir, "goplugin.toml"),
+      `[plugin]\nname = "copy"\nexec = "python3"\nexec_args = ["./plugin.py"]\nexec_file = "./plugin.py"\n` +
+        `comm_type = "rest"\nhosts = ["app"]\n`
+    )
+    expect((await goplugin(dir, ["register", pluginDir])).code).toBe(0)
+    const registeredMd5 = md5Of(path.join(pluginDir, "plugin.py"))
+    fs.appendFileSync(path.join(pluginDir, "plugin.py"), "# changed after registration\n")
+
+    const report = await goplugin(dir, ["config", "check", "--json"])
+    expect(report.code).toBe(4)
+    expect(json(report)).toMatchObject({
+      ok: false,
+      problems: 1,
+      hosts: [{
+        host: "app",
+        plugins: [{
+          plugin: "copy",
+          ok: false,
+          error: {
+            tag: "ChecksumMismatch",
+            exitCode: 4,
+            details: { algorithm: "md5", expected: registeredMd5, actual: md5Of(path.join(pluginDir, "plugin.py")) }
+          }
+        }]
+      }]
+    })
+    expect(report.errorLines).toHaveLength(1)
+    expect(JSON.parse(report.errorLines[0]!)).toMatchObject({ error: { tag: "CheckFailed", exitCode: 4 } })
+
+    const human = await goplugin(dir, ["config", "check"])
+    expectOneErrorLine(human, 4, "config check found 1 problem(s)")
+    expect(human.stdout).toContain(`FAIL  copy`)
+    expect(human.stdout).toContain(`but the config expects ${registeredMd5}`)
+
+    expectOneErrorLine(await goplugin(dir, ["ping", "app", "copy"]), 4, `md5 of ${path.join(pluginDir, "plugin.py")}`)
+    expectOneErrorLine(await goplugin(dir, ["register", pluginDir]), 7, `plugin "copy" is already registered with different md5`)
+    expect(json(await goplugin(dir, ["register", pluginDir, "--force", "--json"]))).toMatchObject({ change: "updated" })
+    expect((await goplugin(dir, ["config", "check"])).code).toBe(0)
+  }, slow)
+})
+
+describe("goplugin register edits an existing config", () => {
+  it("keeps comments and every other entry, and adds the plugin to an existing host's ACL", async () => {
+    const dir = path.join(tempDir(), "gp")
+    fs.mkdirSync(dir)
+    const before = [
+      "# team config: do not remove this comment",
+      "[settings]",
+      "call_timeout = 7 # seconds",
+      "",
+      "[plugins.other]",
+      `md5 = "${md5Of(path.join(root, "examples", "python", "plugin.py"))}"`,
+      `exec = "python3"`,
+      `exec_args = [${JSON.stringify(path.join(root, "examples", "python", "plugin.py"))}]`,
+      `exec_file = ${JSON.stringify(path.join(root, "examples", "python", "plugin.py"))}`,
+      `comm_type = "rest"`,
+      "",
+      "# who may use what",
+      "[hosts.demo]",
+      `plugins = ["other"] # keep`,
+      ""
+    ].join("\n")
+    fs.writeFileSync(path.join(dir, "config.toml"), before)
+    const run = json(await goplugin(dir, ["register", manifest("ts-rest"), "--json"]))
+    expect(run).toMatchObject({ change: "added", hostsJoined: ["demo"], commentsKept: true, backup: null })
+    const after = fs.readFileSync(path.join(dir, "config.toml"), "utf8")
+    for (const kept of ["# team config: do not remove this comment", "call_timeout = 7 # seconds", "# who may use what", "[plugins.other]"]) {
+      expect(after).toContain(kept)
+    }
+    expect(after).toContain(`plugins = ["other", "ts_rest"] # keep`)
+    expect(after.indexOf("[plugins.ts_rest]")).toBeLessThan(after.indexOf("# who may use what"))
+    expect((await goplugin(dir, ["config", "check"])).code).toBe(0)
+  }, slow)
+
+  it("rewrites a layout it cannot patch from its data, keeping the previous file as config.toml.bak", async () => {
+    const dir = path.join(tempDir(), "gp")
+    fs.mkdirSync(dir)
+    const script = path.join(root, "examples", "python", "plugin.py")
+    const before = `# inline tables\n[plugins]\nother = { md5 = "${md5Of(script)}", exec = "python3", comm_type = "rest" }\n` +
+      `[hosts]\ndemo = { plugins = ["other"] }\n`
+    fs.writeFileSync(path.join(dir, "config.toml"), before)
+    const run = await goplugin(dir, ["register", manifest("ts-rest"), "--json"])
+    expect(run.code, run.stderr).toBe(0)
+    expect(json(run)).toMatchObject({ change: "added", commentsKept: false, backup: path.join(dir, "config.toml.bak") })
+    expect(fs.readFileSync(path.join(dir, "config.toml.bak"), "utf8")).toBe(before)
+    const shown = json<{ plugins: Record<string, unknown> }>(await goplugin(dir, ["config", "show", "--json"]))
+    expect(Object.keys(shown.plugins).sort()).toEqual(["other", "ts_rest"])
+    expect(shown).toMatchObject({ hosts: { demo: { plugins: ["other", "ts_rest"] } } })
+  }, slow)
+})
+
+describe("goplugin errors and help", () => {
+  it("prints one line and the documented exit code for each kind of failure", async () => {
+    const temp = tempDir()
+    const dir = path.join(temp, "gp")
+    expectOneErrorLine(await goplugin(dir, ["config", "check"]), 3, "No goplugin config file found")
+    expectOneErrorLine(await goplugin(dir, ["md5", path.join(temp, "missing.js")]), 4, "Cannot read")
+    expectOneErrorLine(await goplugin(dir, ["register", path.join(temp, "nowhere")]), 7, "No plugin manifest")
+    expectOneErrorLine(await goplugin(dir, ["nope"]), 2, "See: goplugin --help")
+    expectOneErrorLine(await goplugin(dir, ["ping", "demo"]), 2, "See: goplugin ping --help")
+    expectOneErrorLine(await goplugin(dir, ["exec", "demo", "ts_rest", "echo", "--data", "a", "--hex", "00"]), 2, "at most one of")
+    expectOneErrorLine(await goplugin(dir, ["exec", "demo", "ts_rest", "echo", "--hex", "xyz"]), 2, "is not hex bytes")
+
+    expect((await goplugin(dir, ["register", manifest("ts-rest")])).code).toBe(0)
+    expectOneErrorLine(await goplugin(dir, ["ping", "nohost", "ts_rest"]), 3, `Host "nohost" is not defined`)
+    expectOneErrorLine(await goplugin(dir, ["exec", "demo", "ts_rest", "no.such.command"]), 6, `exec "no.such.command" failed`)
+    const asJson = await goplugin(dir, ["ping", "demo", "nope", "--json"])
+    expect(asJson.code).toBe(3)
+    expect(asJson.stdout).toBe("")
+    expect(JSON.parse(asJson.stderr)).toMatchObject({ error: { tag: "PluginNotFound", exitCode: 3, details: { plugin: "nope" } } })
+
+    const pluginDir = path.join(temp, "claims")
+    fs.mkdirSync(pluginDir)
+    fs.writeFileSync(path.join(pluginDir, "run.sh"), "#!/bin/sh\n")
+    fs.writeFileSync(
+      path.join(pluginDir, "goplugin.toml"),
+      `[plugin]\nname = "claims"\nexec = "/bin/sh"\nexec_args = ["./run.sh"]\nexec_file = "./run.sh"\n` +
+        `md5 = "00000000000000000000000000000000"\ncomm_type = "rest"\n`
+    )
+    expectOneErrorLine(await goplugin(dir, ["register", pluginDir]), 7, "claims md5 00000000000000000000000000000000")
+    expect(json(await goplugin(dir, ["register", pluginDir, "--trust-file", "--json"]))).toMatchObject({
+      change: "added",
+      md5: md5Of(path.join(pluginDir, "run.sh"))
+    })
+  }, slow)
+
+  it("--help works on every command and shows an example", async () => {
+    const dir = path.join(tempDir(), "gp")
+    const commands = [[], ["config"], ["config", "path"], ["config", "check"], ["config", "show"], ["md5"], ["register"], ["plugins"], ["ping"], ["exec"], ["run"]]
+    const runs = await Promise.all(commands.map((command) => goplugin(dir, [...command, "--help"])))
+    runs.forEach((run, i) => {
+      expect(run.code, `${commands[i]!.join(" ")} --help: ${run.stderr}`).toBe(0)
+      expect(run.stdout).toMatch(/Examples?:/)
+      expect(run.stdout).toContain("$ goplugin")
+    })
+  }, slow)
+})
+
+describe("goplugin run", () => {
+  it("runs a pipeline of inline plugins and prints the results as JSON", async () => {
+    const temp = tempDir()
+    const dir = path.join(temp, "gp")
+    const stdioPlugin = built("examples/stdio-plugin.js")
+    fs.writeFileSync(
+      path.join(temp, "pipeline.toml"),
+      [
+        `[plugins.text]`,
+        `exec = ${JSON.stringify(process.execPath)}`,
+        `exec_args = [${JSON.stringify(stdioPlugin)}]`,
+        `exec_file = ${JSON.stringify(stdioPlugin)}`,
+        `md5 = "${md5Of(stdioPlugin)}"`,
+        `comm_type = "stdio"`,
+        ``,
+        `[[steps]]`,
+        `name = "upper"`,
+        `plugin = "text"`,
+        `command = "upper"`,
+        `payload = "hello"`,
+        ``,
+        `[[steps]]`,
+        `name = "broken"`,
+        `plugin = "text"`,
+        `command = "no.such.command"`,
+        ``
+      ].join("\n")
+    )
+    const run = await goplugin(dir, ["run", "--json"], { cwd: temp })
+    expect(run.code, run.stderr).toBe(8)
+    expect(json(run)).toMatchObject({
+      ok: false,
+      steps: [
+        { name: "upper", status: "succeeded", encoding: "utf8", output: "HELLO" },
+        { name: "broken", status: "failed", error: { tag: "CallError" } }
+      ]
+    })
+    expect(JSON.parse(run.errorLines.at(-1)!)).toMatchObject({ error: { tag: "PipelineStepFailed", exitCode: 8 } })
+  }, slow)
+})

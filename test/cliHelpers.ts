@@ -1,0 +1,88 @@
+/**
+ * Helpers for testing the built `goplugin` command as a subprocess: run it, parse its JSON, and find
+ * processes it may have left behind.
+ */
+import { expect } from "@effect/vitest"
+import { Either } from "effect"
+import { spawn } from "node:child_process"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { isAlive, root } from "./helpers.js"
+
+/** The built command (compiled by `npm run build`). */
+export const bin = path.join(root, "dist", "cli", "bin.js")
+
+/** What one run of the command did. */
+export interface CliRun {
+  readonly code: number | null
+  readonly stdout: string
+  readonly stderr: string
+  /** stderr split into non-empty lines. */
+  readonly errorLines: ReadonlyArray<string>
+}
+
+/** Runs `node dist/cli/bin.js ...args` with `GOPLUGIN_DIR` set, and waits for it to exit. */
+export const goplugin = (
+  gopluginDir: string,
+  args: ReadonlyArray<string>,
+  options: { readonly cwd?: string; readonly input?: string } = {}
+): Promise<CliRun> =>
+  new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [bin, ...args], {
+      cwd: options.cwd ?? root,
+      env: {
+        ...process.env,
+        GOPLUGIN_DIR: gopluginDir,
+        // The example manifests start `node` from PATH: make it this very node.
+        PATH: `${path.dirname(process.execPath)}${path.delimiter}${process.env["PATH"] ?? ""}`
+      },
+      stdio: ["pipe", "pipe", "pipe"]
+    })
+    let stdout = ""
+    let stderr = ""
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")))
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")))
+    child.on("error", reject)
+    child.on("close", (code) =>
+      resolve({ code, stdout, stderr, errorLines: stderr.split("\n").filter((line) => line.trim() !== "") }))
+    child.stdin.end(options.input ?? "")
+  })
+
+/** Parses the command's stdout as JSON, with the run in the message when it is not JSON. */
+export const json = <A = Record<string, unknown>>(run: CliRun): A => {
+  const parsed = Either.try(() => JSON.parse(run.stdout) as A)
+  expect(Either.isRight(parsed), `stdout is not JSON (exit ${run.code}):\n${run.stdout}\nstderr:\n${run.stderr}`).toBe(true)
+  return Either.getOrThrow(parsed)
+}
+
+/** A fresh temporary folder; remove it with {@link removeDir}. */
+export const makeTempDir = (): string => fs.mkdtempSync(path.join(os.tmpdir(), "goplugin-cli-"))
+
+/** Removes a temporary folder. */
+export const removeDir = (dir: string): void => fs.rmSync(dir, { recursive: true, force: true })
+
+/**
+ * Live processes (zombies count as gone) whose environment holds `entry`, e.g. `GOPLUGIN_DIR=/tmp/x`:
+ * plugins inherit the command's environment, grandchildren included.
+ */
+export const processesWithEnv = (entry: string): ReadonlyArray<number> =>
+  fs.readdirSync("/proc").filter((name) => /^\d+$/.test(name)).map(Number).filter((pid) => {
+    if (pid === process.pid) return false
+    try {
+      return fs.readFileSync(`/proc/${pid}/environ`, "utf8").split("\0").includes(entry) && isAlive(pid)
+    } catch {
+      return false
+    }
+  })
+
+/** Waits up to `withinMillis` for every process with `entry` in its environment to be gone; returns the rest. */
+export const leftovers = async (entry: string, withinMillis = 3000): Promise<ReadonlyArray<number>> => {
+  const deadline = Date.now() + withinMillis
+  let alive = processesWithEnv(entry)
+  while (alive.length > 0 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    alive = processesWithEnv(entry)
+  }
+  return alive
+}
