@@ -83,11 +83,17 @@ describe("plugins over REST and gRPC", () => {
             const late = yield* Effect.flip(caller.exec("sleep", utf8("2000"), { timeout: "100 millis" }))
             expect(late).toMatchObject({ _tag: "CallError", reason: "timeout", command: "sleep" })
             expect(text(yield* caller.exec("sleep", utf8("10")))).toBe("slept")
-            // Interrupting a call in flight cancels it and leaves the caller usable.
+            // The timed-out call above and an interrupted one are both cancelled in the plugin too.
             const fiber = yield* Effect.fork(caller.exec("sleep", utf8("5000")))
             yield* Effect.sleep("50 millis")
             yield* Fiber.interrupt(fiber)
             expect(yield* caller.ping).toBe("pong")
+            let cancelled = ""
+            for (let attempt = 0; attempt < 200 && cancelled !== "2"; attempt++) {
+              cancelled = text(yield* caller.exec("cancelled", new Uint8Array()))
+              if (cancelled !== "2") yield* Effect.sleep("5 millis")
+            }
+            expect(cancelled).toBe("2")
           })
       ))
   }

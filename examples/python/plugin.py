@@ -117,8 +117,21 @@ class Handler(BaseHTTPRequestHandler):
         # compare_digest takes constant time for inputs of equal length.
         if scheme.lower() == "bearer" and hmac.compare_digest(presented.strip().encode(), TOKEN.encode()):
             return True
-        # The body (if any) is not read: close the connection instead of reading it.
-        self.error(401, TOKEN_REQUIRED, close=True, headers=[("WWW-Authenticate", "Bearer")])
+        # Drop a body of known, bounded length so the client can read the 401 and keep its connection;
+        # otherwise close the connection without reading it.
+        close = "chunked" in self.headers.get("Transfer-Encoding", "").lower()
+        try:
+            remaining = int(self.headers.get("Content-Length", "0"))
+        except ValueError:
+            remaining, close = 0, True
+        if remaining < 0 or remaining > MAX_BODY_BYTES:
+            remaining, close = 0, True
+        while remaining > 0 and not close:
+            chunk = self.rfile.read(min(remaining, 1 << 20))
+            if not chunk:
+                break
+            remaining -= len(chunk)
+        self.error(401, TOKEN_REQUIRED, close=close, headers=[("WWW-Authenticate", "Bearer")])
         return False
 
     def do_GET(self):

@@ -23,7 +23,7 @@ export const makeVerifyCache = () => {
         try: () => fs.stat(file, { bigint: true }),
         catch: (error) => new FileUnreadable({ file, reason: (error as Error).message })
       })
-      const key = [file, stat.dev, stat.ino, stat.size, stat.mtimeNs, expected.md5, expected.sha256 ?? ""].join(":")
+      const key = [file, stat.dev, stat.ino, stat.size, stat.mtimeNs, stat.ctimeNs, expected.md5, expected.sha256 ?? ""].join(":")
       if (verified.has(key)) return
       const checker = yield* Md5Checker
       yield* checker.verify(plugin, file, expected)

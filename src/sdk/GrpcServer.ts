@@ -103,7 +103,7 @@ export const grpcServer: (options: GrpcServerOptions) => Effect.Effect<number, S
     const refusal = hostRefusal(hosts, host, "x-host metadata")
     if (refusal !== undefined) return callback({ code: grpc.status.PERMISSION_DENIED, details: refusal })
     const command = call.request.Command ?? ""
-    run(dispatch(handlers, command, call.request.Payload ?? "", host), {
+    const cancel = run(dispatch(handlers, command, call.request.Payload ?? "", host), {
       onExit: (exit) => {
         if (Exit.isSuccess(exit)) return callback(null, { Status: "success", Data: { Response: exit.value } })
         const failure = Cause.failureOption(exit.cause)
@@ -111,6 +111,8 @@ export const grpcServer: (options: GrpcServerOptions) => Effect.Effect<number, S
         callback({ code: grpc.status.UNAVAILABLE, details: `command "${command}" was interrupted: the plugin is shutting down` })
       }
     })
+    // The host cancelled the call (deadline, interruption): stop the handler instead of finishing unseen work.
+    call.once("cancelled", () => cancel())
   }
 
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES

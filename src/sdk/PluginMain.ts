@@ -1,12 +1,11 @@
 /**
  * A plugin's life: read the port from `--port` (or `GOPLUGIN_PORT`), serve until SIGINT/SIGTERM or until
- * the host closes the plugin's stdin, close the server, exit. Logs go to stderr. When stdin closed (the
- * host is gone, perhaps SIGKILLed) and the plugin leads its process group, it SIGKILLs that group last,
- * so no child of the plugin outlives it.
+ * the host closes the plugin's stdin, close the server, exit. Logs go to stderr. When stdin closed
+ * because the host died (perhaps SIGKILLed) and the plugin leads its process group, it SIGKILLs that
+ * group last, so no child of the plugin outlives it (see `HostGone`).
  *
  * @since 0.1.0
  */
-import { fstatSync } from "node:fs"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { defaultTeardown } from "@effect/platform/Runtime"
 import * as Cause from "effect/Cause"
@@ -16,6 +15,7 @@ import * as Option from "effect/Option"
 import type { CommandFailed } from "../PluginError.js"
 import { TOKEN_ENV } from "./Access.js"
 import { grpcServer } from "./GrpcServer.js"
+import { leaveNoChildren, stdinClosed, stdinIsPipe } from "./HostGone.js"
 import type { Handlers, Protocol } from "./Handler.js"
 import { restServer } from "./RestServer.js"
 import { ServeError } from "./ServeError.js"
@@ -105,65 +105,6 @@ export const serve: (options: ServeOptions) => Effect.Effect<void, ServeError | 
   }))
 })
 
-const stdinIsPipe = (): boolean => {
-  try {
-    const stat = fstatSync(0)
-    return stat.isFIFO() || stat.isSocket()
-  } catch {
-    return false
-  }
-}
-
-/** Completes when stdin reaches end-of-file (or fails): the host that started the plugin is gone. */
-const stdinClosed: Effect.Effect<void> = Effect.async<void>((resume) => {
-  const stdin = process.stdin
-  const done = () => resume(Effect.void)
-  stdin.once("end", done)
-  stdin.once("close", done)
-  stdin.once("error", done)
-  stdin.resume()
-  return Effect.sync(() => {
-    stdin.off("end", done)
-    stdin.off("close", done)
-    stdin.off("error", done)
-    stdin.pause()
-  })
-})
-
-/**
- * Whether this process leads its own process group, so that signalling the group cannot reach the
- * host or anything else outside the plugin. A group with our pid as its id exists only if we lead it.
- * Never true for pid 1, where `kill(-1)` would mean every process.
- */
-const leadsOwnGroup = (): boolean => {
-  if (process.pid <= 1) return false
-  try {
-    process.kill(-process.pid, 0)
-    return true
-  } catch {
-    return false
-  }
-}
-
-/**
- * The host is gone and the server is closed: take the plugin's children (and the plugin) down with
- * SIGKILL to its process group, which nobody else will stop now. Not done on SIGTERM: then the host
- * stops the group itself.
- */
-const killOwnGroup: Effect.Effect<void> = Effect.suspend(() =>
-  leadsOwnGroup()
-    ? Effect.logInfo(`killing process group ${process.pid} so that no child outlives the plugin`).pipe(
-      Effect.zipRight(Effect.sync(() => {
-        try {
-          process.kill(-process.pid, "SIGKILL")
-        } catch {
-          // The group vanished in between: nothing left to stop.
-        }
-      }))
-    )
-    : Effect.void
-)
-
 const logFailure = (cause: Cause.Cause<ServeError | CommandFailed>): Effect.Effect<void> =>
   Cause.isInterruptedOnly(cause) ? Effect.void : Option.match(Cause.failureOption(cause), {
     onNone: () => Effect.logError("the plugin crashed", cause),
@@ -173,8 +114,8 @@ const logFailure = (cause: Cause.Cause<ServeError | CommandFailed>): Effect.Effe
 /**
  * The program `runMain` runs: the port from `argv`/`env`, the token from `options.token` or
  * `env.GOPLUGIN_TOKEN`, `serve`, and for rest/grpc an end when stdin (if it is a pipe or socket) reaches
- * end-of-file. Ending that way, once the server is closed, it SIGKILLs its own process group if it leads
- * one (the plugin included). Logs go to stderr.
+ * end-of-file. Ending that way, once the server is closed, it SIGKILLs its own process group (the
+ * plugin included) if it leads one and its host died (see `HostGone.leaveNoChildren`). Logs go to stderr.
  */
 export const pluginProgram = (
   options: RunMainOptions,
@@ -188,11 +129,11 @@ export const pluginProgram = (
     const served = serve({ ...options, protocol, port, token: options.token ?? env[TOKEN_ENV] ?? "" })
     if (!stdinIsPipe()) return yield* served
     // raceFirst waits for the loser to be interrupted, so the server is closed when it returns.
-    const hostGone = yield* Effect.raceFirst(
-      Effect.as(served, false),
-      stdinClosed.pipe(Effect.zipRight(Effect.logInfo("stdin closed: the host is gone, shutting down")), Effect.as(true))
+    const closedByHost = stdinClosed.pipe(
+      Effect.zipRight(Effect.logInfo("stdin closed: the host stopped the plugin or is gone, shutting down")),
+      Effect.as(true)
     )
-    if (hostGone) yield* killOwnGroup
+    if (yield* Effect.raceFirst(Effect.as(served, false), closedByHost)) yield* leaveNoChildren
   })
   return program.pipe(Effect.tapErrorCause(logFailure), Effect.provide(stderrLoggerLayer))
 }
@@ -200,9 +141,9 @@ export const pluginProgram = (
 /**
  * The entry point of a plugin's main file: serves `handlers` over `protocol` (default "rest") on the port
  * from `--port N`, `--port=N` or `GOPLUGIN_PORT`, requiring the `GOPLUGIN_TOKEN` bearer token when the
- * host set one, and exits on SIGINT/SIGTERM, when the host closes stdin (killing its own process group,
- * see `pluginProgram`), or (stdio) after answering; the exit code is 1 when serving or the stdio answer
- * failed.
+ * host set one, and exits on SIGINT/SIGTERM, when the host closes stdin (killing its own process group
+ * when the host died, see `pluginProgram`), or (stdio) after answering; the exit code is 1 when serving
+ * or the stdio answer failed.
  *
  * @example
  * #!/usr/bin/env node

@@ -134,13 +134,17 @@ export const restServer: (options: RestServerOptions) => Effect.Effect<number, S
     const request = readExecRequest(json.value)
     if (typeof request === "string") return send(res, 400, jsendError(request))
     const host = headerValue(req.headers["x-host"])
-    run(dispatch(handlers, request.command, request.payload, host), {
+    const cancel = run(dispatch(handlers, request.command, request.payload, host), {
       onExit: (exit) => {
         if (Exit.isSuccess(exit)) return send(res, 202, jsendSuccess(exit.value))
         const failure = Cause.failureOption(exit.cause)
         if (Option.isSome(failure)) return send(res, restStatus[failure.value.kind], jsendError(failure.value.message))
         send(res, 503, jsendError(`command "${request.command}" was interrupted: the plugin is shutting down`))
       }
+    })
+    // The host gave up on the call (timeout, interruption): stop the handler instead of finishing unseen work.
+    res.once("close", () => {
+      if (!res.writableFinished) cancel()
     })
   }
 
