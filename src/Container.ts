@@ -84,6 +84,8 @@ interface Slot {
   readonly scope: Scope.CloseableScope
   state: SlotState
   caller?: Caller
+  /** Set when the container stops the plugin: its exit is then expected, not a crash. */
+  stopping?: boolean
 }
 
 const eventLevel = (event: SupervisorEvent) =>
@@ -183,15 +185,23 @@ export const make = (installed: Host.InstalledHost, options: ContainerOptions = 
         const slot = slots.get(name)
         if (slot === undefined) return Effect.void
         slots.delete(name)
+        slot.stopping = true
         const previous = slot.state
         slot.state = { _tag: "Down", reason: "the plugin was stopped" }
         if (previous._tag === "Starting" || previous._tag === "Restarting") Deferred.unsafeDone(previous.ready, Exit.void)
         return Scope.close(slot.scope, Exit.void)
       })
 
-    const killAll = Effect.suspend(() =>
-      Effect.forEach(Array.from(slots.keys()), release, { concurrency: "unbounded", discard: true })
-    ).pipe(Effect.withSpan("Container.killAll", { attributes: { host } }))
+    // Every plugin is told to stop before any stop is waited for, so they shut down side by side.
+    const killAll = Effect.suspend(() => {
+      const names = Array.from(slots.keys())
+      for (const slot of slots.values()) {
+        const state = slot.state
+        slot.stopping = true
+        if (state._tag === "Ready") state.launched.process?.terminate()
+      }
+      return Effect.forEach(names, release, { concurrency: "unbounded", discard: true })
+    }).pipe(Effect.withSpan("Container.killAll", { attributes: { host } }))
 
     yield* Effect.addFinalizer(() => killAll)
 
@@ -251,6 +261,7 @@ export const make = (installed: Host.InstalledHost, options: ContainerOptions = 
             plugin: name,
             policy: policyFor(config, plugin.spec, options.supervisor),
             current,
+            stopping: () => slot.stopping === true,
             beginRestart: Effect.suspend(() => {
               const state = slot.state
               if (state._tag !== "Ready") return Effect.void

@@ -8,9 +8,10 @@ import * as grpc from "@grpc/grpc-js"
 import * as protoLoader from "@grpc/proto-loader"
 import { Effect, type Scope } from "effect"
 import type { Caller, CallerDriver, CallTarget } from "./Caller.js"
-import { callError, decodeAnswer, timeoutMillis } from "./internal/callResult.js"
+import { callError, timeoutMillis } from "./internal/callResult.js"
+import { callSpan } from "./internal/callSpan.js"
 import type { CallError } from "./PluginError.js"
-import { protoLoaderOptions, protoPath, toHex } from "./internal/wire.js"
+import { fromHex, protoLoaderOptions, protoPath, toHex } from "./internal/wire.js"
 
 interface PluginResponse {
   readonly Status?: string
@@ -80,13 +81,15 @@ export const make = (target: CallTarget): Effect.Effect<Caller, never, Scope.Sco
       metadata.set("x-host", target.host)
       metadata.set("authorization", `Bearer ${target.token}`)
 
-      const call = (
+      /** One unary call; the answer is decoded inside the callback (no extra step per call). */
+      const call = <A>(
         operation: "ping" | "exec",
         command: string | undefined,
         timeoutMillis: number,
-        invoke: (options: grpc.CallOptions, callback: Callback) => grpc.ClientUnaryCall
-      ): Effect.Effect<string, CallError> =>
-        Effect.async<string, CallError>((resume) => {
+        invoke: (options: grpc.CallOptions, callback: Callback) => grpc.ClientUnaryCall,
+        decode: (response: string) => A | undefined
+      ): Effect.Effect<A, CallError> =>
+        Effect.async<A, CallError>((resume) => {
           const fail = (reason: CallError["reason"], detail: string) =>
             resume(Effect.fail(callError(target, operation, command, reason, detail)))
           const pending = invoke({ deadline: Date.now() + timeoutMillis }, (error, response) => {
@@ -99,7 +102,11 @@ export const make = (target: CallTarget): Effect.Effect<Caller, never, Scope.Sco
             if (status !== "" && status.toLowerCase() !== "success") {
               return fail("remote", `Status "${status}"${answer === "" ? "" : `: ${answer}`}`)
             }
-            resume(Effect.succeed(answer))
+            const value = decode(answer)
+            if (value === undefined) {
+              return fail("protocol", "Data.Response is not valid hex (odd length or a non-hex character)")
+            }
+            resume(Effect.succeed(value))
           })
           return Effect.sync(() => pending.cancel())
         })
@@ -109,14 +116,13 @@ export const make = (target: CallTarget): Effect.Effect<Caller, never, Scope.Sco
         plugin: target.plugin,
         protocol: "grpc",
         ping: call("ping", undefined, timeoutMillis(target), (options, callback) =>
-          client.Ping({}, metadata, options, callback)).pipe(
-            Effect.withSpan("Caller.ping", { attributes: { plugin: target.plugin, protocol: "grpc" } })
+          client.Ping({}, metadata, options, callback), (answer) => answer).pipe(
+            callSpan("Caller.ping", { plugin: target.plugin, protocol: "grpc" })
           ),
         exec: (command, payload, options) =>
           call("exec", command, timeoutMillis(target, options), (callOptions, callback) =>
-            client.Exec({ Command: command, Payload: toHex(payload) }, metadata, callOptions, callback)).pipe(
-              Effect.flatMap(decodeAnswer(target, command, "Data.Response")),
-              Effect.withSpan("Caller.exec", { attributes: { plugin: target.plugin, command, protocol: "grpc" } })
+            client.Exec({ Command: command, Payload: toHex(payload) }, metadata, callOptions, callback), fromHex).pipe(
+              callSpan("Caller.exec", { plugin: target.plugin, command, protocol: "grpc" })
             )
       }
     }

@@ -6,7 +6,7 @@
  */
 import { Context, Effect, Layer } from "effect"
 import * as crypto from "node:crypto"
-import * as fs from "node:fs"
+import * as fsp from "node:fs/promises"
 import { ChecksumMismatch, FileUnreadable } from "./PluginError.js"
 
 /** A digest algorithm the config can name. */
@@ -18,24 +18,42 @@ export interface ExpectedDigests {
   readonly sha256?: string | undefined
 }
 
-/** Streams a file once through one hash per algorithm and returns the lowercase hex digests. */
+const CHUNK = 1024 * 1024
+
+/**
+ * Reads a file once through one hash per algorithm and returns the lowercase hex digests. Two buffers
+ * are reused in turn and the next read is already under way while the current chunk is hashed, so
+ * hashing and I/O overlap and no buffer is allocated per chunk (a read stream does both, and runs
+ * about a quarter slower than `md5sum`).
+ */
 export const digestFile = <A extends Algorithm>(
   file: string,
   algorithms: ReadonlyArray<A>
 ): Effect.Effect<Record<A, string>, FileUnreadable> =>
-  Effect.async<Record<A, string>, FileUnreadable>((resume) => {
-    const hashes = algorithms.map((algorithm) => [algorithm, crypto.createHash(algorithm)] as const)
-    const stream = fs.createReadStream(file, { highWaterMark: 1024 * 1024 })
-    stream.on("data", (chunk) => {
-      for (const [, hash] of hashes) hash.update(chunk)
-    })
-    stream.on("error", (error) => resume(Effect.fail(new FileUnreadable({ file, reason: error.message }))))
-    stream.on("end", () => {
+  Effect.tryPromise({
+    try: async () => {
+      const hashes = algorithms.map((algorithm) => [algorithm, crypto.createHash(algorithm)] as const)
+      const handle = await fsp.open(file, "r")
+      try {
+        let filling = Buffer.allocUnsafe(CHUNK)
+        let spare = Buffer.allocUnsafe(CHUNK)
+        let pending = handle.read(filling, 0, CHUNK, null)
+        while (true) {
+          const { bytesRead } = await pending
+          if (bytesRead === 0) break
+          const chunk = filling.subarray(0, bytesRead)
+          ;[filling, spare] = [spare, filling]
+          pending = handle.read(filling, 0, CHUNK, null)
+          for (const [, hash] of hashes) hash.update(chunk)
+        }
+      } finally {
+        await handle.close()
+      }
       const result = {} as Record<A, string>
       for (const [algorithm, hash] of hashes) result[algorithm] = hash.digest("hex")
-      resume(Effect.succeed(result))
-    })
-    return Effect.sync(() => stream.destroy())
+      return result
+    },
+    catch: (error) => new FileUnreadable({ file, reason: (error as Error).message })
   })
 
 /** Constant-time comparison of two hex digests (case-insensitive). */

@@ -12,7 +12,8 @@ import {
   type GroupChild,
   outputClosedWithin,
   spawnGroup,
-  stopGroup
+  stopGroup,
+  terminateGroup
 } from "./internal/processGroup.js"
 import { PluginStartError } from "./PluginError.js"
 
@@ -54,6 +55,11 @@ export interface PluginProcess {
   readonly collectedStdout: () => CollectedOutput
   /** Stops the process group; idempotent, and every caller waits for the same stop. */
   readonly stop: Effect.Effect<ExitInfo>
+  /**
+   * Sends the stop signal (stdin closed, SIGTERM to the group) without waiting, so that stopping many
+   * processes lets all of them shut down at once; `stop` then waits.
+   */
+  readonly terminate: () => void
 }
 
 /** Tracks plugin processes and stops them. */
@@ -95,6 +101,7 @@ const toProcess = (
       exitStatus: group.exited,
       stderrTail: group.stderrTail,
       send: (bytes) => Effect.sync(() => group.child.stdin?.end(bytes)),
+      terminate: () => terminateGroup(group),
       collectedStdout: group.collectedStdout,
       stop
     }
@@ -105,11 +112,11 @@ export const make = Effect.gen(function*() {
   const processes = new Map<number, PluginProcess>()
   let nextId = 1
 
-  const killAll = Effect.suspend(() =>
-    Effect.forEach(processes.values(), (p) => p.stop, { concurrency: "unbounded", discard: true }).pipe(
-      Effect.as(processes.size)
-    )
-  ).pipe(Effect.withSpan("ProcessRegistry.killAll"))
+  const killAll = Effect.suspend(() => {
+    const all = Array.from(processes.values())
+    for (const p of all) p.terminate()
+    return Effect.forEach(all, (p) => p.stop, { concurrency: "unbounded", discard: true }).pipe(Effect.as(all.length))
+  }).pipe(Effect.withSpan("ProcessRegistry.killAll"))
 
   yield* Effect.addFinalizer(() => killAll)
 

@@ -7,9 +7,10 @@
 import { Effect, type Scope } from "effect"
 import * as http from "node:http"
 import type { Caller, CallerDriver, CallTarget } from "./Caller.js"
-import { callError, decodeAnswer, timeoutMillis } from "./internal/callResult.js"
+import { callError, timeoutMillis } from "./internal/callResult.js"
+import { callSpan } from "./internal/callSpan.js"
 import type { CallError } from "./PluginError.js"
-import { readJSend, toHex } from "./internal/wire.js"
+import { fromHex, readJSend, toHex } from "./internal/wire.js"
 
 type Operation = "ping" | "exec"
 
@@ -18,26 +19,30 @@ const LOST_CONNECTION = new Set(["ECONNREFUSED", "ECONNRESET", "EPIPE", "ENOTFOU
 const describe = (error: NodeJS.ErrnoException): string =>
   error.code !== undefined && !error.message.includes(error.code) ? `${error.code}: ${error.message}` : error.message
 
+const isSuccessStatus = (status: number) => status >= 200 && status < 300
+
 /**
- * One HTTP exchange, answered with the JSend `data.response` string. The timer lives inside the
- * request rather than in `Effect.timeout` to keep the hot path free of extra fibers; interruption
- * aborts the request through the signal `Effect.async` provides.
+ * One HTTP exchange. Everything happens inside one `Effect.async` callback, which keeps the per-call
+ * cost close to a bare `http.request`: the time limit is a plain timer rather than `Effect.timeout`
+ * (no extra fibers), cancellation destroys the request through the returned canceller (no
+ * AbortController per call), and the answer is decoded in place by `decode`.
  */
-const exchange = (
+const exchange = <A>(
   agent: http.Agent,
   target: CallTarget,
   operation: Operation,
   command: string | undefined,
   body: string | undefined,
-  limitMillis: number
-): Effect.Effect<string, CallError> =>
-  Effect.async<string, CallError>((resume, signal) => {
-    const fail = (reason: CallError["reason"], detail: string) =>
-      resume(Effect.fail(callError(target, operation, command, reason, detail)))
+  limitMillis: number,
+  decode: (response: string) => A | undefined
+): Effect.Effect<A, CallError> =>
+  Effect.async<A, CallError>((resume) => {
     let done = false
-    const finish = () => {
+    const fail = (reason: CallError["reason"], detail: string) => {
+      if (done) return
       done = true
       clearTimeout(timer)
+      resume(Effect.fail(callError(target, operation, command, reason, detail)))
     }
     const headers: http.OutgoingHttpHeaders = { "x-host": target.host, authorization: `Bearer ${target.token}` }
     if (body !== undefined) {
@@ -50,48 +55,31 @@ const exchange = (
       port: target.port,
       method: body === undefined ? "GET" : "POST",
       path: operation === "ping" ? "/ping" : "/exec",
-      headers,
-      signal
+      headers
     })
     const timer = setTimeout(() => {
-      if (done) return
-      finish()
-      request.destroy()
       fail("timeout", `no answer within ${limitMillis} ms`)
+      request.destroy()
     }, limitMillis)
-    request.on("error", (error: NodeJS.ErrnoException) => {
-      if (done) return
-      finish()
-      // Before any answer arrived, a refused or dropped connection means the plugin is unreachable.
-      fail(LOST_CONNECTION.has(error.code ?? "") ? "connect" : "protocol", describe(error))
-    })
+    // Before any answer arrived, a refused or dropped connection means the plugin is unreachable.
+    request.on("error", (error: NodeJS.ErrnoException) =>
+      fail(LOST_CONNECTION.has(error.code ?? "") ? "connect" : "protocol", describe(error)))
     request.on("response", (response) => {
       const chunks: Array<Buffer> = []
       let size = 0
       response.on("data", (chunk: Buffer) => {
-        if (done) return
         size += chunk.length
         if (size > target.maxResponseBytes) {
-          finish()
-          request.destroy()
           fail("protocol", `answer larger than the limit of ${target.maxResponseBytes} bytes`)
-          return
+          request.destroy()
+        } else {
+          chunks.push(chunk)
         }
-        chunks.push(chunk)
       })
-      response.on("aborted", () => {
-        if (done) return
-        finish()
-        fail("protocol", "the connection closed in the middle of the answer")
-      })
-      response.on("error", (error) => {
-        if (done) return
-        finish()
-        fail("protocol", `the answer broke off: ${error.message}`)
-      })
+      // A connection that closes in the middle of the answer surfaces here (as "aborted").
+      response.on("error", (error) => fail("protocol", `the connection closed in the middle of the answer (${error.message})`))
       response.on("end", () => {
         if (done) return
-        finish()
         const status = response.statusCode ?? 0
         const text = (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)).toString("utf8")
         let parsed: unknown
@@ -100,54 +88,61 @@ const exchange = (
         } catch {
           const excerpt = text.length > 120 ? `${text.slice(0, 120)}…` : text
           return fail(
-            status >= 200 && status < 300 ? "protocol" : "status",
+            isSuccessStatus(status) ? "protocol" : "status",
             `HTTP ${status} with a body that is not JSON: ${JSON.stringify(excerpt)}`
           )
         }
         const answer = readJSend(parsed)
         if (typeof answer === "string") {
-          return fail(status >= 200 && status < 300 ? "protocol" : "status", `HTTP ${status}: ${answer}`)
+          return fail(isSuccessStatus(status) ? "protocol" : "status", `HTTP ${status}: ${answer}`)
         }
         if (answer._tag === "Failure") return fail("remote", `HTTP ${status}: ${answer.message}`)
-        if (status < 200 || status >= 300) {
-          return fail("status", `HTTP ${status} with a success body`)
+        if (!isSuccessStatus(status)) return fail("status", `HTTP ${status} with a success body`)
+        const value = decode(answer.response)
+        if (value === undefined) {
+          return fail("protocol", "data.response is not valid hex (odd length or a non-hex character)")
         }
-        resume(Effect.succeed(answer.response))
+        done = true
+        clearTimeout(timer)
+        resume(Effect.succeed(value))
       })
     })
     request.end(body)
+    return Effect.sync(() => {
+      if (done) return
+      done = true
+      clearTimeout(timer)
+      request.destroy()
+    })
   })
+
+const asIs = (response: string): string => response
 
 /** Creates a REST caller with its own keep-alive agent, destroyed when the scope closes. */
 export const make = (target: CallTarget): Effect.Effect<Caller, never, Scope.Scope> =>
   Effect.map(
     Effect.acquireRelease(
-      Effect.sync(() => new http.Agent({ keepAlive: true, keepAliveMsecs: 1000, scheduling: "lifo" })),
+      Effect.sync(() => new http.Agent({ keepAlive: true })),
       (agent) => Effect.sync(() => agent.destroy())
     ),
-    (agent): Caller => {
-      const pingTimeout = timeoutMillis(target)
-      return {
-        host: target.host,
-        plugin: target.plugin,
-        protocol: "rest",
-        ping: exchange(agent, target, "ping", undefined, undefined, pingTimeout).pipe(
-          Effect.withSpan("Caller.ping", { attributes: { plugin: target.plugin, protocol: "rest" } })
-        ),
-        exec: (command, payload, options) =>
-          Effect.flatMap(
-            exchange(
-              agent,
-              target,
-              "exec",
-              command,
-              `{"command":${JSON.stringify(command)},"payload":"${toHex(payload)}"}`,
-              timeoutMillis(target, options)
-            ),
-            decodeAnswer(target, command, "data.response")
-          ).pipe(Effect.withSpan("Caller.exec", { attributes: { plugin: target.plugin, command, protocol: "rest" } }))
-      }
-    }
+    (agent): Caller => ({
+      host: target.host,
+      plugin: target.plugin,
+      protocol: "rest",
+      ping: exchange(agent, target, "ping", undefined, undefined, timeoutMillis(target), asIs).pipe(
+        callSpan("Caller.ping", { plugin: target.plugin, protocol: "rest" })
+      ),
+      exec: (command, payload, options) =>
+        exchange(
+          agent,
+          target,
+          "exec",
+          command,
+          `{"command":${JSON.stringify(command)},"payload":"${toHex(payload)}"}`,
+          timeoutMillis(target, options),
+          fromHex
+        ).pipe(callSpan("Caller.exec", { plugin: target.plugin, command, protocol: "rest" }))
+    })
   )
 
 /** The `rest` driver. */

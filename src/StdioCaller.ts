@@ -13,6 +13,7 @@
 import { Duration, Effect } from "effect"
 import type { Caller, CallerDriver, CallOptions, CallTarget } from "./Caller.js"
 import { callError, decodeAnswer, timeoutMillis } from "./internal/callResult.js"
+import { callSpan } from "./internal/callSpan.js"
 import type { ExitInfo, PluginProcess } from "./ProcessRegistry.js"
 import type { CallError } from "./PluginError.js"
 import { readJSend, toHex } from "./internal/wire.js"
@@ -130,7 +131,7 @@ export const make = (target: CallTarget): Effect.Effect<Caller> =>
     plugin: target.plugin,
     protocol: "stdio",
     ping: Effect.suspend(() => call(target, "ping", undefined, pingRequest, timeoutMillis(target))).pipe(
-      Effect.withSpan("Caller.ping", { attributes: { plugin: target.plugin, protocol: "stdio" } })
+      callSpan("Caller.ping", { plugin: target.plugin, protocol: "stdio" })
     ),
     exec: (command: string, payload: Uint8Array, options?: CallOptions) =>
       Effect.suspend(() =>
@@ -138,7 +139,7 @@ export const make = (target: CallTarget): Effect.Effect<Caller> =>
           call(target, "exec", command, execRequest(target.host, command, payload), timeoutMillis(target, options)),
           decodeAnswer(target, command, "data.response")
         )
-      ).pipe(Effect.withSpan("Caller.exec", { attributes: { plugin: target.plugin, command, protocol: "stdio" } }))
+      ).pipe(callSpan("Caller.exec", { plugin: target.plugin, command, protocol: "stdio" }))
   }))
 
 /** The `stdio` driver: no port, one short-lived process per call. */

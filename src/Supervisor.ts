@@ -96,6 +96,8 @@ export interface SupervisedPlugin {
   readonly policy: SupervisorPolicy
   /** The generation running now. */
   readonly current: () => Incarnation
+  /** Whether the container is stopping the plugin: an exit then is expected and not acted on. */
+  readonly stopping: () => boolean
   /** Marks the plugin as restarting (calls wait) and stops the failed generation. */
   readonly beginRestart: Effect.Effect<void>
   /** Starts a new generation and makes it current (calls resume). */
@@ -105,7 +107,11 @@ export interface SupervisedPlugin {
   readonly publish: (event: SupervisorEvent) => Effect.Effect<void>
 }
 
-/** Completes with a description once the generation fails: its process exits, or it stops answering. */
+/**
+ * Completes with a description once the generation fails: its process exits, or it stops answering.
+ * Never completes when the failure is the container stopping the plugin (the supervisor is then
+ * interrupted with the plugin's scope).
+ */
 const failureOf = (plugin: SupervisedPlugin, incarnation: Incarnation): Effect.Effect<string> => {
   const { host, policy } = plugin
   const pid = incarnation.process.pid
@@ -143,7 +149,7 @@ const failureOf = (plugin: SupervisedPlugin, incarnation: Incarnation): Effect.E
     })
   )
   return Effect.raceFirst(exited, healthy).pipe(
-    Effect.flatMap(([event, reason]) => Effect.as(plugin.publish(event), reason))
+    Effect.flatMap(([event, reason]) => (plugin.stopping() ? Effect.never : Effect.as(plugin.publish(event), reason)))
   )
 }
 

@@ -24,8 +24,13 @@ TOKEN_REQUIRED = ('a valid bearer token is required: send "Authorization: Bearer
 
 
 def log(message):
-    sys.stderr.write(f"INFO {message}\n")
-    sys.stderr.flush()
+    # When the host is gone its end of our stderr may be closed too; losing a log line then must not
+    # stop the plugin from shutting down.
+    try:
+        sys.stderr.write(f"INFO {message}\n")
+        sys.stderr.flush()
+    except (BrokenPipeError, OSError):
+        pass
 
 
 def upper(payload):
@@ -216,8 +221,8 @@ def main():
 
     def shut_down(reason):
         if not stop.is_set():
-            log(f"{reason}, shutting down")
             stop.set()
+            log(f"{reason}, shutting down")
             # shutdown() waits for serve_forever to return, so never call it on the serving thread.
             threading.Thread(target=server.shutdown, daemon=True).start()
 

@@ -184,6 +184,13 @@ export const outputClosedWithin = (group: GroupChild, millis: number): Effect.Ef
     millis
   )
 
+/** Asks the group to stop (stdin closed, SIGTERM to the group) without waiting: the first half of a stop. */
+export const terminateGroup = (child: GroupChild): void => {
+  if (child.exited() !== undefined) return
+  child.child.stdin?.end()
+  signalGroup(child.pid, "SIGTERM")
+}
+
 /**
  * Stops the group: end stdin and SIGTERM to the group, then SIGKILL after `grace`, then wait for the
  * leader's exit. Whatever remains in the group after the leader exits is killed: no grandchild outlives
@@ -192,8 +199,7 @@ export const outputClosedWithin = (group: GroupChild, millis: number): Effect.Ef
 export const stopGroup = (child: GroupChild, grace: Duration.DurationInput): Effect.Effect<ExitInfo> =>
   Effect.gen(function*() {
     if (child.exited() === undefined) {
-      child.child.stdin?.end()
-      signalGroup(child.pid, "SIGTERM")
+      terminateGroup(child)
       const graceful = yield* exitedWithin(child, Duration.toMillis(grace))
       if (!graceful) {
         yield* Effect.logWarning(`pid ${child.pid} did not exit within ${Duration.format(grace)} of SIGTERM; sending SIGKILL`)

@@ -1,6 +1,7 @@
 /**
  * Remembers files whose checksum was verified, keyed on what changes when a file is replaced or
- * edited (device, inode, size, mtime), so a per-call transport does not re-read an unchanged file.
+ * edited (device, inode, size, mtime, and ctime, which cannot be set back by hand), so a per-call
+ * transport does not re-read an unchanged file.
  *
  * @internal
  */
