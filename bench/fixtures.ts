@@ -168,6 +168,21 @@ export const tokenOf = (pid: number): string | undefined => {
   }
 }
 
+/**
+ * Runs a network plugin in the bench host's container and returns its caller with what a raw client
+ * needs to reach the same process: its port and its per-launch token.
+ */
+export const runNetworkPlugin = (name: string) =>
+  Effect.gen(function*() {
+    const container = yield* benchContainer
+    const caller = yield* container.run(name)
+    const running = (yield* container.running).find((plugin) => plugin.name === name)
+    const port = running?.port
+    const pid = running?.process?.pid
+    if (port === undefined || pid === undefined) return yield* Effect.dieMessage(`${name} runs without a port or process`)
+    return { caller, port, token: tokenOf(pid) }
+  })
+
 /** A fresh token for plugins the baselines start by hand (the plugin then checks it, as with the library). */
 export const newToken = (): string => crypto.randomBytes(32).toString("hex")
 

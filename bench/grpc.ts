@@ -7,7 +7,7 @@ import * as grpc from "@grpc/grpc-js"
 import * as protoLoader from "@grpc/proto-loader"
 import { Effect } from "effect"
 import * as path from "node:path"
-import { benchContainer, HOST, payloadOf, root, tokenOf } from "./fixtures.js"
+import { HOST, payloadOf, root, runNetworkPlugin } from "./fixtures.js"
 import { type BenchOptions, transportRows } from "./measure.js"
 
 interface ExecResponse {
@@ -57,13 +57,7 @@ export const rawGrpcClient = (port: number, token: string | undefined) => {
 /** The gRPC rows: exec p50/p99 at 16 B, 1 KiB, 64 KiB, 1 MiB, and 64-in-flight throughput. */
 export const grpcRows = (options: BenchOptions) =>
   Effect.gen(function*() {
-    const container = yield* benchContainer
-    const caller = yield* container.run("ts_grpc")
-    const running = (yield* container.running).find((plugin) => plugin.name === "ts_grpc")
-    const port = running?.port
-    const pid = running?.process?.pid
-    if (port === undefined || pid === undefined) return yield* Effect.dieMessage("ts_grpc runs without a port or process")
-    const token = tokenOf(pid)
+    const { caller, port, token } = yield* runNetworkPlugin("ts_grpc")
     const raw = yield* Effect.acquireRelease(Effect.sync(() => rawGrpcClient(port, token)), (client) => Effect.sync(client.close))
     return yield* transportRows(
       {

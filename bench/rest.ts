@@ -5,7 +5,7 @@
  */
 import { Effect } from "effect"
 import * as http from "node:http"
-import { benchContainer, HOST, payloadOf, tokenOf } from "./fixtures.js"
+import { HOST, payloadOf, runNetworkPlugin } from "./fixtures.js"
 import { type BenchOptions, transportRows } from "./measure.js"
 
 /**
@@ -62,13 +62,7 @@ export const rawRestClient = (port: number, token: string | undefined) => {
 /** The REST rows: exec p50/p99 at 16 B, 1 KiB, 64 KiB, 1 MiB, and 64-in-flight throughput. */
 export const restRows = (options: BenchOptions) =>
   Effect.gen(function*() {
-    const container = yield* benchContainer
-    const caller = yield* container.run("ts_rest")
-    const running = (yield* container.running).find((plugin) => plugin.name === "ts_rest")
-    const port = running?.port
-    const pid = running?.process?.pid
-    if (port === undefined || pid === undefined) return yield* Effect.dieMessage("ts_rest runs without a port or process")
-    const token = tokenOf(pid)
+    const { caller, port, token } = yield* runNetworkPlugin("ts_rest")
     const raw = yield* Effect.acquireRelease(Effect.sync(() => rawRestClient(port, token)), (client) => Effect.sync(client.close))
     return yield* transportRows(
       {

@@ -249,18 +249,12 @@ export const make = (installed: Host.InstalledHost, options: ContainerOptions = 
       const caller = stableCaller(slot, host, plugin.spec.comm_type, callTimeoutOf(config, plugin.spec))
       slot.caller = caller
       if (launched.process !== undefined) {
-        const current = () => {
-          const state = slot.state
-          return state._tag === "Ready" && state.launched.process !== undefined
-            ? { process: state.launched.process, caller: state.launched.caller }
-            : { process: launched.process!, caller: launched.caller }
-        }
         yield* Effect.forkIn(
           supervise({
             host,
             plugin: name,
             policy: policyFor(config, plugin.spec, options.supervisor),
-            current,
+            first: { process: launched.process, caller: launched.caller },
             stopping: () => slot.stopping === true,
             beginRestart: Effect.suspend(() => {
               const state = slot.state

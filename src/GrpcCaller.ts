@@ -8,7 +8,7 @@ import * as grpc from "@grpc/grpc-js"
 import * as protoLoader from "@grpc/proto-loader"
 import { Effect, type Scope } from "effect"
 import type { Caller, CallerDriver, CallTarget } from "./Caller.js"
-import { callError, timeoutMillis } from "./internal/callResult.js"
+import { callError, invalidHex, timeoutMillis } from "./internal/callResult.js"
 import { callSpan } from "./internal/callSpan.js"
 import type { CallError } from "./PluginError.js"
 import { fromHex, protoLoaderOptions, protoPath, toHex } from "./internal/wire.js"
@@ -104,7 +104,7 @@ export const make = (target: CallTarget): Effect.Effect<Caller, never, Scope.Sco
             }
             const value = decode(answer)
             if (value === undefined) {
-              return fail("protocol", "Data.Response is not valid hex (odd length or a non-hex character)")
+              return fail("protocol", invalidHex("Data.Response"))
             }
             resume(Effect.succeed(value))
           })

@@ -8,11 +8,10 @@
 import { Effect, Either } from "effect"
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
+import { isFile } from "./internal/files.js"
 import { Md5Checker } from "./Md5Checker.js"
 import {
-  ChecksumMismatch,
   ExecutableNotFound,
-  FileUnreadable,
   HostNotFound,
   PluginNotAllowed,
   PluginNotFound,
@@ -49,8 +48,6 @@ const isExecutableFile = (file: string): Promise<boolean> =>
     () => false
   )
 
-const isFile = (file: string): Promise<boolean> => fs.stat(file).then((stat) => stat.isFile(), () => false)
-
 /**
  * Resolves `exec` the way the wire contract says: absolute, relative to the config folder when it
  * holds a slash, else looked up on `PATH`.
@@ -83,7 +80,7 @@ export const resolveExecFile = (
 ): Effect.Effect<string, ExecutableNotFound> => {
   if (spec.exec_file === undefined) return Effect.succeed(exec)
   const file = path.resolve(configDir, spec.exec_file)
-  return Effect.flatMap(Effect.promise(() => isFile(file)), (found) =>
+  return Effect.flatMap(isFile(file), (found) =>
     found
       ? Effect.succeed(file)
       : Effect.fail(new ExecutableNotFound({ plugin, field: "exec_file", value: spec.exec_file!, tried: [file] })))
@@ -105,11 +102,6 @@ export const installPlugin = Effect.fn("Host.installPlugin")(function*(
   yield* checker.verify(name, execFile, { md5: spec.md5, sha256: spec.sha256 })
   return { name, host, spec, exec, execFile, cwd: config.dir } satisfies InstalledPlugin
 })
-
-/** Verifies an installed plugin again, right before it starts: a file swapped since install is refused. */
-export const reverify = (plugin: InstalledPlugin): Effect.Effect<void, ChecksumMismatch | FileUnreadable, Md5Checker> =>
-  Effect.flatMap(Md5Checker, (checker) =>
-    checker.verify(plugin.name, plugin.execFile, { md5: plugin.spec.md5, sha256: plugin.spec.sha256 }))
 
 /**
  * Installs a host: every plugin its ACL lists is resolved and verified, concurrently. Failures are

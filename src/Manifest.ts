@@ -16,6 +16,7 @@ import * as fs from "node:fs/promises"
 import * as path from "node:path"
 import * as Host from "./Host.js"
 import { Md5Checker } from "./Md5Checker.js"
+import { isFile } from "./internal/files.js"
 import { decodeStrict, parseTomlText } from "./internal/tomlDecode.js"
 import { PluginSpec } from "./PluginConfig.js"
 import {
@@ -188,8 +189,7 @@ export const resolve = Effect.fn("Manifest.resolve")(function*(manifest: Manifes
   const exec = execForConfig(plugin.exec, dir)
   const resolvedExec = yield* Effect.mapError(Host.resolveExec(plugin.name, exec, dir), (e) => notFound(manifest, e))
   const execFile = plugin.exec_file === undefined ? resolvedExec : path.resolve(dir, plugin.exec_file)
-  const isFile = yield* Effect.promise(() => fs.stat(execFile).then((s) => s.isFile(), () => false))
-  if (!isFile) {
+  if (!(yield* isFile(execFile))) {
     const field = plugin.exec_file === undefined ? "exec" : "exec_file"
     const value = plugin.exec_file ?? plugin.exec
     return yield* notFound(manifest, new ExecutableNotFound({ plugin: plugin.name, field, value, tried: [execFile] }))

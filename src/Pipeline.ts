@@ -31,6 +31,7 @@ import {
 } from "./PluginError.js"
 import { decodePipeline, type Pipeline, type PipelineStep } from "./PipelineConfig.js"
 import * as ProcessRegistry from "./ProcessRegistry.js"
+import { isFile } from "./internal/files.js"
 import { buildPayload, type SubstitutionContext } from "./internal/substitute.js"
 
 export type { Pipeline, PipelineStep } from "./PipelineConfig.js"
@@ -98,23 +99,21 @@ export const standaloneLayer: Layer.Layer<PipelineServices> = Layer.mergeAll(
   CallerFactory.layer
 )
 
-const isFile = (file: string): Promise<boolean> => fs.stat(file).then((stat) => stat.isFile(), () => false)
-
 /** Looks for `pipeline.toml` in `from` and every folder above it up to the filesystem root. */
 export const find = (from: string): Effect.Effect<string, PipelineNotFound> =>
-  Effect.promise(async () => {
+  Effect.gen(function*() {
     const tried: Array<string> = []
     let dir = path.resolve(from)
     for (;;) {
       const candidate = path.join(dir, defaultFileName)
       tried.push(candidate)
-      if (await isFile(candidate)) return Either.right(candidate)
+      if (yield* isFile(candidate)) return candidate
       const parent = path.dirname(dir)
       if (parent === dir) break
       dir = parent
     }
-    return Either.left(new PipelineNotFound({ tried, reason: `searched from ${path.resolve(from)} up to the filesystem root` }))
-  }).pipe(Effect.flatten)
+    return yield* new PipelineNotFound({ tried, reason: `searched from ${path.resolve(from)} up to the filesystem root` })
+  })
 
 /**
  * Reads and decodes a pipeline file: the given one, else `pipeline.toml` found from the current folder

@@ -169,6 +169,3 @@ export const make = Effect.gen(function*() {
 
 /** The registry as a scoped layer: when the layer is released, every tracked process is stopped. */
 export const layer: Layer.Layer<ProcessRegistry> = Layer.scoped(ProcessRegistry, make)
-
-/** Grace period between SIGTERM and SIGKILL when the config says nothing. */
-export const defaultGrace: Duration.Duration = Duration.seconds(2)

@@ -7,7 +7,7 @@
 import { Effect, type Scope } from "effect"
 import * as http from "node:http"
 import type { Caller, CallerDriver, CallTarget } from "./Caller.js"
-import { callError, timeoutMillis } from "./internal/callResult.js"
+import { callError, invalidHex, timeoutMillis } from "./internal/callResult.js"
 import { callSpan } from "./internal/callSpan.js"
 import type { CallError } from "./PluginError.js"
 import { fromHex, readJSend, toHex } from "./internal/wire.js"
@@ -100,7 +100,7 @@ const exchange = <A>(
         if (!isSuccessStatus(status)) return fail("status", `HTTP ${status} with a success body`)
         const value = decode(answer.response)
         if (value === undefined) {
-          return fail("protocol", "data.response is not valid hex (odd length or a non-hex character)")
+          return fail("protocol", invalidHex("data.response"))
         }
         done = true
         clearTimeout(timer)

@@ -94,8 +94,8 @@ export interface SupervisedPlugin {
   readonly host: string
   readonly plugin: string
   readonly policy: SupervisorPolicy
-  /** The generation running now. */
-  readonly current: () => Incarnation
+  /** The generation running when supervision starts; later ones come from `startNext`. */
+  readonly first: Incarnation
   /** Whether the container is stopping the plugin: an exit then is expected and not acted on. */
   readonly stopping: () => boolean
   /** Marks the plugin as restarting (calls wait) and stops the failed generation. */
@@ -164,8 +164,9 @@ export const supervise = (plugin: SupervisedPlugin): Effect.Effect<void> =>
     const windowMillis = Duration.toMillis(policy.window)
     let restarts: Array<number> = []
     let attempt = 0
+    let current = plugin.first
     while (true) {
-      let reason = yield* failureOf(plugin, plugin.current())
+      let reason = yield* failureOf(plugin, current)
       if (!policy.restart) return yield* plugin.giveUp(`${reason}; restart is off for this plugin`)
       yield* plugin.beginRestart
       while (true) {
@@ -195,6 +196,7 @@ export const supervise = (plugin: SupervisedPlugin): Effect.Effect<void> =>
         restarts.push(yield* Clock.currentTimeMillis)
         const next = yield* Effect.either(plugin.startNext)
         if (next._tag === "Right") {
+          current = next.right
           yield* plugin.publish(SupervisorEvent.PluginRestarted({ host, plugin: plugin.plugin, pid: next.right.process.pid, attempt }))
           break
         }

@@ -6,16 +6,13 @@
  */
 import * as Command from "@effect/cli/Command"
 import { Console, Effect, Either } from "effect"
-import * as fs from "node:fs/promises"
 import { stringify as stringifyToml } from "smol-toml"
 import { CallerFactory } from "../CallerFactory.js"
 import { Discover } from "../Discover.js"
 import * as Host from "../Host.js"
+import { isFile } from "../internal/files.js"
 import type { PluginConfig } from "../PluginConfig.js"
 import { CheckFailed, errorJson, help, jsonOption, oneLine, printJson, quietly, runCommand } from "./output.js"
-
-const exists = (file: string): Effect.Effect<boolean> =>
-  Effect.promise(() => fs.stat(file).then((s) => s.isFile(), () => false))
 
 /** `goplugin config path`: which file would be used, and why. */
 export const configPath = Command.make("path", { json: jsonOption }, ({ json }) =>
@@ -23,7 +20,7 @@ export const configPath = Command.make("path", { json: jsonOption }, ({ json }) 
     json,
     Effect.gen(function*() {
       const location = yield* Effect.flatMap(Discover, (discover) => discover.locate)
-      const found = yield* exists(location.file)
+      const found = yield* isFile(location.file)
       if (json) return yield* printJson({ file: location.file, reason: location.reason, exists: found })
       yield* Console.log(location.file)
       yield* Console.log(`  why: ${location.reason}`)

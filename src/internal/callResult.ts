@@ -25,6 +25,9 @@ export const callError = (
     detail
   })
 
+/** Why an answer's hex field was refused, in the words every driver uses. */
+export const invalidHex = (field: string): string => `${field} is not valid hex (odd length or a non-hex character)`
+
 /** Decodes the hex `response` of an exec answer, failing with a protocol error when it is not hex. */
 export const decodeAnswer = (
   target: Pick<CallTarget, "host" | "plugin">,
@@ -34,7 +37,7 @@ export const decodeAnswer = (
 (response: string): Effect.Effect<Uint8Array, CallError> => {
   const bytes = fromHex(response)
   return bytes === undefined
-    ? Effect.fail(callError(target, "exec", command, "protocol", `${field} is not valid hex (odd length or a non-hex character)`))
+    ? Effect.fail(callError(target, "exec", command, "protocol", invalidHex(field)))
     : Effect.succeed(bytes)
 }
 

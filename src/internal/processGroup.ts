@@ -71,7 +71,7 @@ export const lineSplitter = (emit: (line: string) => void) => {
 }
 
 /** Sends a signal to every process of the group; a group that is already gone is not an error. */
-export const signalGroup = (pid: number, signal: NodeJS.Signals | 0): boolean => {
+export const signalGroup = (pid: number, signal: NodeJS.Signals): boolean => {
   try {
     process.kill(-pid, signal)
     return true
@@ -80,9 +80,6 @@ export const signalGroup = (pid: number, signal: NodeJS.Signals | 0): boolean =>
     return false
   }
 }
-
-/** Whether any process of the group still exists (zombies included). */
-export const groupAlive = (pid: number): boolean => signalGroup(pid, 0)
 
 /**
  * Starts `exec` as the leader of a new process group (via `detached`, which calls setsid), with stdin a
