@@ -36,7 +36,7 @@ export interface Row {
   readonly id: string
   readonly group: string
   readonly label: string
-  readonly unit: "µs" | "ms" | "calls/s" | "MB/s"
+  readonly unit: "µs" | "ms" | "calls/s" | "MB/s" | "MiB"
   readonly library: number | null
   readonly baseline: number | null
   /** What the baseline is, e.g. "raw node:http keep-alive client". */

@@ -1,12 +1,11 @@
 /**
  * A `Caller` talks to one running plugin: `ping` and `exec`, bytes in and bytes out, whatever the
- * transport. Drivers build callers for a `comm_type`; see {@link CallerFactory}.
+ * transport. A transport builds callers for a launched plugin; see {@link Launcher} and {@link CallerFactory}.
  *
  * @since 0.1.0
  */
-import type { Duration, Effect, Scope } from "effect"
-import type { CallError, ChecksumMismatch, FileUnreadable, PluginStartError } from "./PluginError.js"
-import type { PluginProcess } from "./ProcessRegistry.js"
+import type { Duration, Effect } from "effect"
+import type { CallError } from "./PluginError.js"
 
 /** Per-call options. */
 export interface CallOptions {
@@ -33,45 +32,4 @@ export interface Caller {
   readonly ping: Effect.Effect<string, CallError>
   /** Runs a command of the plugin with a binary payload and returns its binary answer. */
   readonly exec: (command: string, payload: Uint8Array, options?: CallOptions) => Effect.Effect<Uint8Array, CallError>
-}
-
-/** Where and how a driver reaches a plugin. */
-export interface CallTarget {
-  readonly host: string
-  readonly plugin: string
-  /** Loopback port the plugin listens on, for network drivers. */
-  readonly port: number | undefined
-  /** The secret given to this launch of the plugin (`GOPLUGIN_TOKEN`); callers send it with every call. */
-  readonly token: string
-  /** Default time limit of one call. */
-  readonly timeout: Duration.Duration
-  /** Largest answer body accepted, in bytes. */
-  readonly maxResponseBytes: number
-  /** The plugin's executable and arguments, for drivers that start a process per call. */
-  readonly exec: string
-  readonly args: ReadonlyArray<string>
-  readonly cwd: string
-  /**
-   * Verifies the plugin's checksum again (cached on device, inode, size and mtime, so an unchanged
-   * file is not re-read), for drivers that start a process per call.
-   */
-  readonly verify: Effect.Effect<void, ChecksumMismatch | FileUnreadable>
-  /**
-   * Starts one process of this plugin (exec, args, cwd, GOPLUGIN_* environment), tracked by the
-   * process registry, in its own process group, stopped when the scope closes. Its stderr lines go to
-   * the logger as they arrive; with `collectStdout` (a byte limit) stdout is collected instead of logged.
-   */
-  readonly start: (options: { readonly collectStdout?: number }) => Effect.Effect<PluginProcess, PluginStartError, Scope.Scope>
-}
-
-/** Builds callers for one `comm_type`. Add your own with `CallerFactory.withDriver`. */
-export interface CallerDriver {
-  /** The `comm_type` value this driver serves, e.g. "rest". */
-  readonly commType: string
-  /** Whether plugins of this type listen on a port (so `--port` is passed and readiness waits for it). */
-  readonly usesPort: boolean
-  /** Whether plugins of this type run as a long-lived process (false for one process per call). */
-  readonly longLived: boolean
-  /** Creates a caller whose resources (connections, channels) are released with the scope. */
-  readonly make: (target: CallTarget) => Effect.Effect<Caller, never, Scope.Scope>
 }

@@ -1,24 +1,79 @@
 /**
- * Maps a plugin's `comm_type` to the driver that builds its {@link Caller}. An unknown `comm_type` is
- * not a config error: it fails with `UnsupportedProtocol` only when its caller is asked for.
+ * Maps a plugin's `comm_type` to the driver that brings it to life and calls it: a driver pairs a
+ * {@link Launcher} (how the plugin comes alive) with a {@link Transport} (how it is called). An
+ * unknown `comm_type` is not a config error: it fails with `UnsupportedProtocol` only when a plugin of
+ * that type is run.
  *
  * @since 0.1.0
  */
-import { Context, Effect, Layer } from "effect"
-import type { CallerDriver } from "./Caller.js"
+import { Context, Effect, Layer, type Scope } from "effect"
+import type { Caller } from "./Caller.js"
 import * as GrpcCaller from "./GrpcCaller.js"
-import { UnsupportedProtocol } from "./PluginError.js"
+import { startGeneration } from "./internal/readiness.js"
+import type { Launcher, LaunchPlan, NetworkTarget, ProcessTarget, Transport } from "./Launcher.js"
+import { PerCallLauncher } from "./PerCallLauncher.js"
+import { type StartError, UnsupportedProtocol } from "./PluginError.js"
+import { PortLauncher } from "./PortLauncher.js"
+import type { PluginProcess } from "./ProcessRegistry.js"
 import * as RestCaller from "./RestCaller.js"
 import * as StdioCaller from "./StdioCaller.js"
 
-/** The drivers known to this application, by `comm_type`. */
+/**
+ * One running generation of a plugin: the caller bound to it, and its process (absent when each call
+ * starts its own).
+ *
+ * @since 0.2.0
+ */
+export interface Generation {
+  readonly caller: Caller
+  readonly process: PluginProcess | undefined
+  readonly port: number | undefined
+}
+
+/**
+ * Starts generations of plugins of one `comm_type`.
+ *
+ * @since 0.1.0
+ */
+export interface CallerDriver {
+  /** The `comm_type` value this driver serves, e.g. "rest". */
+  readonly commType: string
+  /** Starts one generation in the current scope and waits until it is ready (within `exec_time`). */
+  readonly start: (plan: LaunchPlan) => Effect.Effect<Generation, StartError, Scope.Scope>
+}
+
+/**
+ * A driver from a launcher and a transport of the same target type.
+ *
+ * @example
+ * ```ts
+ * const nano = CallerFactory.driver("nano", portLauncher, NanoTransport.transport)
+ * program.pipe(Effect.provide(GoPlugin.layer({ drivers: [nano] })))
+ * ```
+ *
+ * @since 0.2.0
+ */
+export const driver = <Target>(commType: string, launcher: Launcher<Target>, transport: Transport<Target>): CallerDriver => ({
+  commType,
+  start: (plan) => startGeneration(plan, launcher, transport)
+})
+
+/**
+ * The drivers known to this application, by `comm_type`.
+ *
+ * @since 0.1.0
+ */
 export class CallerFactory extends Context.Tag("goplugin-effect/CallerFactory")<CallerFactory, {
   readonly drivers: ReadonlyMap<string, CallerDriver>
   /** The driver for a plugin's `comm_type`, or `UnsupportedProtocol`. */
   readonly driverFor: (plugin: string, commType: string) => Effect.Effect<CallerDriver, UnsupportedProtocol>
 }>() {}
 
-/** A factory over the given drivers; a later driver for the same `comm_type` replaces an earlier one. */
+/**
+ * A factory over the given drivers; a later driver for the same `comm_type` replaces an earlier one.
+ *
+ * @since 0.1.0
+ */
 export const make = (drivers: Iterable<CallerDriver>): Context.Tag.Service<CallerFactory> => {
   const byType = new Map<string, CallerDriver>()
   for (const driver of drivers) byType.set(driver.commType, driver)
@@ -33,20 +88,36 @@ export const make = (drivers: Iterable<CallerDriver>): Context.Tag.Service<Calle
   }
 }
 
-/** The drivers shipped with the library. */
-export const builtinDrivers: ReadonlyArray<CallerDriver> = [RestCaller.driver, GrpcCaller.driver, StdioCaller.driver]
-
-/** The built-in drivers (`rest`, `grpc`, `stdio`). */
-export const layer: Layer.Layer<CallerFactory> = Layer.succeed(CallerFactory, make(builtinDrivers))
+/**
+ * The drivers shipped with the library: `rest` and `grpc` (port launcher) and `stdio` (per-call launcher).
+ *
+ * @since 0.2.0
+ */
+export const builtinDrivers: Effect.Effect<ReadonlyArray<CallerDriver>, never, PortLauncher | PerCallLauncher> = Effect.gen(
+  function*() {
+    const port: Launcher<NetworkTarget> = yield* PortLauncher
+    const perCall: Launcher<ProcessTarget> = yield* PerCallLauncher
+    return [
+      driver("rest", port, RestCaller.transport),
+      driver("grpc", port, GrpcCaller.transport),
+      driver("stdio", perCall, StdioCaller.transport)
+    ]
+  }
+)
 
 /**
  * The built-in drivers plus your own, e.g. for a `comm_type` the library does not know.
  *
- * @example
- * ```ts
- * const nano: CallerDriver = { commType: "nano", usesPort: true, longLived: true, make: (target) => ... }
- * program.pipe(Effect.provide(GoPlugin.layer({ drivers: [nano] })))
- * ```
+ * @since 0.1.0
  */
-export const withDrivers = (...drivers: ReadonlyArray<CallerDriver>): Layer.Layer<CallerFactory> =>
-  Layer.succeed(CallerFactory, make([...builtinDrivers, ...drivers]))
+export const withDrivers = (
+  ...drivers: ReadonlyArray<CallerDriver>
+): Layer.Layer<CallerFactory, never, PortLauncher | PerCallLauncher> =>
+  Layer.effect(CallerFactory, Effect.map(builtinDrivers, (builtin) => make([...builtin, ...drivers])))
+
+/**
+ * The built-in drivers (`rest`, `grpc`, `stdio`).
+ *
+ * @since 0.1.0
+ */
+export const layer: Layer.Layer<CallerFactory, never, PortLauncher | PerCallLauncher> = withDrivers()

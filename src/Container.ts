@@ -1,36 +1,31 @@
 /**
  * A host's container: the plugins one host runs, isolated from other containers (two containers
- * running the same plugin get a process each). Each plugin is supervised: the caller `run` returns
- * keeps working across restarts. Closing the container's scope stops every plugin it started.
+ * running the same plugin get a process each). Each running plugin is one {@link PluginHandle}: a
+ * keyed resource whose state is owned by its supervisor fiber, like an `RcMap` entry. Concurrent runs
+ * of one plugin share one start; the caller `run` returns follows the plugin across restarts; closing
+ * the container's scope stops every plugin it started, side by side.
  *
  * @since 0.1.0
  */
-import {
-  Deferred,
-  Duration,
-  Effect,
-  Either,
-  ExecutionStrategy,
-  Exit,
-  FiberId,
-  Option,
-  PubSub,
-  Scope,
-  Stream
-} from "effect"
-import type { Caller, CallOptions } from "./Caller.js"
+import { Effect, Either, HashMap, Option, PubSub, Scope, Stream, SynchronizedRef } from "effect"
+import * as os from "node:os"
+import type { Caller } from "./Caller.js"
 import { CallerFactory } from "./CallerFactory.js"
 import * as Host from "./Host.js"
+import { makeVerifyCache } from "./internal/verifyCache.js"
+import type { LaunchPlan } from "./Launcher.js"
 import { Md5Checker } from "./Md5Checker.js"
 import { callTimeoutOf } from "./PluginConfig.js"
-import { type CallError, PluginAlreadyRunning, PluginNotRunning, type StartError } from "./PluginError.js"
-import { type PluginProcess, ProcessRegistry } from "./ProcessRegistry.js"
-import { policyFor, supervise, type SupervisorEvent, type SupervisorPolicy } from "./Supervisor.js"
-import { callError, timeoutMillis } from "./internal/callResult.js"
-import { launch, type Launched, type LaunchContext } from "./internal/launch.js"
-import { makeVerifyCache } from "./internal/verifyCache.js"
+import { PluginAlreadyRunning, PluginNotRunning, PluginStartError, type StartError, type UnsupportedProtocol } from "./PluginError.js"
+import * as PluginHandle from "./PluginHandle.js"
+import type { PluginProcess } from "./ProcessRegistry.js"
+import { policyFor, type SupervisorEvent, type SupervisorPolicy } from "./Supervisor.js"
 
-/** A plugin this container runs. */
+/**
+ * A plugin this container runs.
+ *
+ * @since 0.1.0
+ */
 export interface RunningPlugin {
   readonly name: string
   /** The stable caller: it follows the plugin across restarts. */
@@ -40,15 +35,30 @@ export interface RunningPlugin {
   readonly port: number | undefined
 }
 
-/** Limits and supervision settings that apply to every plugin of a container. */
+/**
+ * Limits and supervision settings that apply to every plugin of a container.
+ *
+ * @since 0.1.0
+ */
 export interface ContainerOptions {
   /** Largest answer accepted from a plugin, in bytes; default `[settings] max_response_bytes`. */
   readonly maxResponseBytes?: number | undefined
   /** Overrides of the supervision policy from the config (e.g. a custom backoff `Schedule`). */
   readonly supervisor?: Partial<SupervisorPolicy> | undefined
+  /** Wrap every ping and exec in a span (default false: calls stay on the lean path). */
+  readonly traceCalls?: boolean | undefined
+  /**
+   * How many plugins of one container may be starting at once (default: twice the CPU count, at
+   * least 4). A plugin's `exec_time` counts from its own start, not from its place in the queue.
+   */
+  readonly startConcurrency?: number | undefined
 }
 
-/** The plugins of one host. */
+/**
+ * The plugins of one host.
+ *
+ * @since 0.1.0
+ */
 export interface Container {
   readonly host: string
   /** What the host may run, and what failed verification and why. */
@@ -56,36 +66,25 @@ export interface Container {
   /**
    * Verifies the plugin again, starts it, waits until it answers Ping (at most `exec_time`), and
    * returns its caller. The process lives until `kill`, `killAll` or the container's scope closes.
+   * Runs of a plugin that is already starting wait for that start; a run of a running plugin fails
+   * with `PluginAlreadyRunning` naming its pid.
    */
   readonly run: (plugin: string) => Effect.Effect<Caller, StartError>
-  /** The caller of a plugin this container runs. */
+  /** The caller of a plugin this container runs (or is starting: calls then wait for it). */
   readonly caller: (plugin: string) => Effect.Effect<Caller, PluginNotRunning>
   /** Stops one plugin. */
   readonly kill: (plugin: string) => Effect.Effect<void, PluginNotRunning>
   /** Stops every plugin of this container, concurrently. */
   readonly killAll: Effect.Effect<void>
-  /** The plugins running now (restarting plugins are left out). */
+  /** The plugins ready now (starting and restarting plugins are left out). */
   readonly running: Effect.Effect<ReadonlyArray<RunningPlugin>>
-  /** Everything the supervisor sees and does, from the moment of subscription. */
-  readonly events: Stream.Stream<SupervisorEvent>
-  /** Runs `handler` for every supervisor event (the spec's OnError handlers) until the container closes. */
+  /** A stream of everything the supervisors see and do, subscribed before this effect returns. */
+  readonly events: Effect.Effect<Stream.Stream<SupervisorEvent>, never, Scope.Scope>
+  /**
+   * Runs `handler` for every supervisor event (the spec's OnError handlers) until the container
+   * closes; subscribed before it returns, so no event after this call is missed.
+   */
   readonly onEvent: (handler: (event: SupervisorEvent) => Effect.Effect<void>) => Effect.Effect<void>
-}
-
-/** Where a plugin of the container stands. */
-type SlotState =
-  | { readonly _tag: "Starting"; readonly ready: Deferred.Deferred<void> }
-  | { readonly _tag: "Ready"; readonly launched: Launched; readonly scope: Scope.CloseableScope }
-  | { readonly _tag: "Restarting"; readonly ready: Deferred.Deferred<void> }
-  | { readonly _tag: "Down"; readonly reason: string }
-
-interface Slot {
-  readonly name: string
-  readonly scope: Scope.CloseableScope
-  state: SlotState
-  caller?: Caller
-  /** Set when the container stops the plugin: its exit is then expected, not a crash. */
-  stopping?: boolean
 }
 
 const eventLevel = (event: SupervisorEvent) =>
@@ -110,69 +109,28 @@ const describeEvent = (event: SupervisorEvent): string => {
 }
 
 /**
- * The caller handed to users: it resolves the current generation on every call, waits (within the
- * call's timeout) while the plugin restarts, and fails at once when the plugin is down.
+ * The default number of plugins a container starts at once.
+ *
+ * @since 0.2.0
  */
-const stableCaller = (slot: Slot, host: string, protocol: string, defaultTimeout: Duration.Duration): Caller => {
-  const target = { host, plugin: slot.name, timeout: defaultTimeout }
-  const withCurrent = <A>(
-    operation: "ping" | "exec",
-    command: string | undefined,
-    options: CallOptions | undefined,
-    use: (caller: Caller, options: CallOptions | undefined) => Effect.Effect<A, CallError>
-  ): Effect.Effect<A, CallError> =>
-    Effect.suspend(() => {
-      const state = slot.state
-      switch (state._tag) {
-        case "Ready":
-          return use(state.launched.caller, options)
-        case "Down":
-          return Effect.fail(callError(target, operation, command, "stopped", state.reason))
-        case "Starting":
-        case "Restarting": {
-          const limit = timeoutMillis(target, options)
-          const started = Date.now()
-          return Deferred.await(state.ready).pipe(
-            Effect.timeoutFail({
-              duration: Duration.millis(limit),
-              onTimeout: () =>
-                callError(target, operation, command, "restarting", `the plugin was still restarting after ${limit} ms`)
-            }),
-            Effect.zipRight(Effect.suspend(() =>
-              withCurrent(operation, command, { timeout: Duration.millis(Math.max(1, limit - (Date.now() - started))) }, use)
-            ))
-          )
-        }
-      }
-    })
-  return {
-    host,
-    plugin: slot.name,
-    protocol,
-    ping: withCurrent("ping", undefined, undefined, (caller) => caller.ping),
-    exec: (command, payload, options) =>
-      withCurrent("exec", command, options, (caller, remaining) => caller.exec(command, payload, remaining))
-  }
-}
+export const defaultStartConcurrency = (): number => Math.max(4, 2 * (os.availableParallelism?.() ?? os.cpus().length))
 
-/** Creates a container for an installed host; its scope's end stops every plugin it started. */
+/**
+ * Creates a container for an installed host; its scope's end stops every plugin it started.
+ *
+ * @since 0.1.0
+ */
 export const make = (installed: Host.InstalledHost, options: ContainerOptions = {}) =>
   Effect.gen(function*() {
-    const registry = yield* ProcessRegistry
     const factory = yield* CallerFactory
     const checker = yield* Md5Checker
     const containerScope = yield* Effect.scope
     const host = installed.name
     const config = installed.config
-    const context: LaunchContext = {
-      host,
-      config,
-      registry,
-      checker,
-      verifyCached: makeVerifyCache(),
-      maxResponseBytes: options.maxResponseBytes ?? config.settings.max_response_bytes
-    }
-    const slots = new Map<string, Slot>()
+    const maxResponseBytes = options.maxResponseBytes ?? config.settings.maxResponseBytes
+    const verifyCached = makeVerifyCache()
+    const starting = yield* Effect.makeSemaphore(options.startConcurrency ?? defaultStartConcurrency())
+    const handles = yield* SynchronizedRef.make(HashMap.empty<string, PluginHandle.PluginHandle>())
     const pubsub = yield* PubSub.unbounded<SupervisorEvent>()
     const publish = (event: SupervisorEvent) =>
       eventLevel(event)(describeEvent(event)).pipe(
@@ -180,127 +138,113 @@ export const make = (installed: Host.InstalledHost, options: ContainerOptions = 
         Effect.zipRight(PubSub.publish(pubsub, event))
       )
 
-    const release = (name: string) =>
-      Effect.suspend(() => {
-        const slot = slots.get(name)
-        if (slot === undefined) return Effect.void
-        slots.delete(name)
-        slot.stopping = true
-        const previous = slot.state
-        slot.state = { _tag: "Down", reason: "the plugin was stopped" }
-        if (previous._tag === "Starting" || previous._tag === "Restarting") Deferred.unsafeDone(previous.ready, Exit.void)
-        return Scope.close(slot.scope, Exit.void)
-      })
+    const planFor = (plugin: Host.InstalledPlugin): LaunchPlan => ({
+      host,
+      plugin,
+      callTimeout: callTimeoutOf(config, plugin.spec),
+      stopGrace: config.settings.stopGrace,
+      execTime: plugin.spec.execTime,
+      maxResponseBytes,
+      traceCalls: options.traceCalls ?? false,
+      verifyCached: Effect.provideService(verifyCached(plugin.name, plugin.execFile, plugin.spec), Md5Checker, checker)
+    })
 
-    // Every plugin is told to stop before any stop is waited for, so they shut down side by side.
-    const killAll = Effect.suspend(() => {
-      const names = Array.from(slots.keys())
-      for (const slot of slots.values()) {
-        const state = slot.state
-        slot.stopping = true
-        if (state._tag === "Ready") state.launched.process?.terminate()
-      }
-      return Effect.forEach(names, release, { concurrency: "unbounded", discard: true })
-    }).pipe(Effect.withSpan("Container.killAll", { attributes: { host } }))
+    /** Removes `handle` from the map if it is still the plugin's current one, and stops it. */
+    const release = (name: string, handle: PluginHandle.PluginHandle) =>
+      SynchronizedRef.update(handles, (map) =>
+        Option.exists(HashMap.get(map, name), (current) => current === handle) ? HashMap.remove(map, name) : map
+      ).pipe(Effect.zipRight(handle.stop))
+
+    const killAll = SynchronizedRef.getAndSet(handles, HashMap.empty()).pipe(
+      Effect.flatMap((map) => Effect.forEach(HashMap.values(map), (handle) => handle.stop, { concurrency: "unbounded", discard: true })),
+      Effect.withSpan("Container.killAll", { attributes: { host } })
+    )
 
     yield* Effect.addFinalizer(() => killAll)
 
-    /** Launches a generation in a scope of its own, closed on failure. */
-    const launchGeneration = (slot: Slot, plugin: Host.InstalledPlugin, driver: Parameters<typeof launch>[2]) =>
-      Effect.gen(function*() {
-        const scope = yield* Scope.fork(slot.scope, ExecutionStrategy.sequential)
-        const launched = yield* launch(context, plugin, driver, scope).pipe(
-          Effect.onExit((exit) => (Exit.isSuccess(exit) ? Effect.void : Scope.close(scope, exit)))
-        )
-        return { launched, scope }
-      })
-
-    const becomeReady = (slot: Slot, launched: Launched, scope: Scope.CloseableScope) => {
-      const previous = slot.state
-      slot.state = { _tag: "Ready", launched, scope }
-      if (previous._tag === "Starting" || previous._tag === "Restarting") Deferred.unsafeDone(previous.ready, Exit.void)
-    }
-
-    const run = Effect.fn("Container.run")(function*(name: string) {
-      const existing = slots.get(name)
-      if (existing !== undefined) {
-        const pid = existing.state._tag === "Ready" ? existing.state.launched.process?.pid ?? 0 : 0
-        return yield* new PluginAlreadyRunning({ host, plugin: name, pid })
-      }
-      const plugin = yield* Either.match(Host.lookup(installed, name), { onLeft: Effect.fail, onRight: Effect.succeed })
-      const driver = yield* factory.driverFor(name, plugin.spec.comm_type)
-      const slot: Slot = {
-        name,
-        scope: yield* Scope.fork(containerScope, ExecutionStrategy.sequential),
-        state: { _tag: "Starting", ready: yield* Deferred.make<void>() }
-      }
-      slots.set(name, slot)
-      const { launched, scope } = yield* launchGeneration(slot, plugin, driver).pipe(
-        Effect.onExit((exit) =>
-          Exit.isSuccess(exit)
-            ? Effect.void
-            : Effect.zipRight(
-              Effect.sync(() => slots.get(name) === slot && slots.delete(name)),
-              Scope.close(slot.scope, exit)
-            )
-        )
-      )
-      becomeReady(slot, launched, scope)
-      const caller = stableCaller(slot, host, plugin.spec.comm_type, callTimeoutOf(config, plugin.spec))
-      slot.caller = caller
-      if (launched.process !== undefined) {
-        yield* Effect.forkIn(
-          supervise({
+    /** The plugin's live handle, or a new one when it has none (or only one that is down). */
+    const acquire = (name: string, plugin: Host.InstalledPlugin, protocol: string) =>
+      SynchronizedRef.modifyEffect(handles, (map) => {
+        type Acquired = readonly [{ readonly handle: PluginHandle.PluginHandle; readonly created: boolean }, typeof map]
+        const fresh: Effect.Effect<Acquired, UnsupportedProtocol> = Effect.gen(function*() {
+          const driver = yield* factory.driverFor(name, protocol)
+          const handle = yield* PluginHandle.make({
             host,
             plugin: name,
+            protocol,
+            callTimeout: callTimeoutOf(config, plugin.spec),
             policy: policyFor(config, plugin.spec, options.supervisor),
-            first: { process: launched.process, caller: launched.caller },
-            stopping: () => slot.stopping === true,
-            beginRestart: Effect.suspend(() => {
-              const state = slot.state
-              if (state._tag !== "Ready") return Effect.void
-              slot.state = { _tag: "Restarting", ready: Deferred.unsafeMake<void>(FiberId.none) }
-              return Scope.close(state.scope, Exit.void)
+            start: starting.withPermits(1)(driver.start(planFor(plugin))),
+            stoppedBeforeReady: new PluginStartError({
+              host,
+              plugin: name,
+              exec: plugin.exec,
+              reason: "the plugin was stopped before it was ready (kill, killAll or the container's scope closed)"
             }),
-            startNext: Effect.map(launchGeneration(slot, plugin, driver), (next) => {
-              becomeReady(slot, next.launched, next.scope)
-              return { process: next.launched.process!, caller: next.launched.caller }
-            }),
-            giveUp: (reason) =>
-              Effect.suspend(() => {
-                const state = slot.state
-                slot.state = { _tag: "Down", reason }
-                if (state._tag === "Restarting") Deferred.unsafeDone(state.ready, Exit.void)
-                return state._tag === "Ready" ? Scope.close(state.scope, Exit.void) : Effect.void
-              }),
             publish
-          }),
-          slot.scope
-        )
+          })
+          return [{ handle, created: true }, HashMap.set(map, name, handle)] as const
+        })
+        return Option.match(HashMap.get(map, name), {
+          onNone: () => fresh,
+          onSome: (handle) =>
+            Effect.flatMap(handle.isDown, (down): Effect.Effect<Acquired, UnsupportedProtocol> =>
+              down ? fresh : Effect.succeed([{ handle, created: false }, map] as const))
+        })
+      })
+
+    const run = Effect.fn("Container.run")(function*(name: string) {
+      const plugin = yield* Either.match(Host.lookup(installed, name), { onLeft: Effect.fail, onRight: Effect.succeed })
+      const { created, handle } = yield* acquire(name, plugin, plugin.spec.commType)
+      const generation = yield* handle.started.pipe(
+        Effect.tapError(() => (created ? release(name, handle) : Effect.void))
+      )
+      if (!created) {
+        const pid = generation.process?.pid
+        return yield* new PluginAlreadyRunning({ host, plugin: name, ...(pid === undefined ? {} : { pid }) })
       }
-      return caller
+      return handle.caller
     })
 
-    const lookupRunning = (name: string) =>
-      Option.fromNullable(slots.get(name)?.caller).pipe(Effect.mapError(() => new PluginNotRunning({ host, plugin: name })))
+    const lookupLive = (name: string) =>
+      SynchronizedRef.get(handles).pipe(
+        Effect.flatMap((map) => HashMap.get(map, name)),
+        Effect.flatMap((handle) => Effect.map(handle.isDown, (down) => (down ? Option.none() : Option.some(handle)))),
+        Effect.flatten,
+        Effect.mapError(() => new PluginNotRunning({ host, plugin: name }))
+      )
 
-    const events = Stream.fromPubSub(pubsub)
-
-    return {
+    const container: Container = {
       host,
       installed,
       run,
-      caller: lookupRunning,
-      kill: (name) => Effect.zipRight(lookupRunning(name), release(name)),
+      caller: (name) => Effect.map(lookupLive(name), (handle) => handle.caller),
+      kill: (name) =>
+        Effect.flatMap(
+          Effect.flatMap(SynchronizedRef.get(handles), (map) =>
+            Effect.mapError(HashMap.get(map, name), () => new PluginNotRunning({ host, plugin: name }))),
+          (handle) => release(name, handle)
+        ),
       killAll,
-      running: Effect.sync(() =>
-        Array.from(slots.values()).flatMap((slot) =>
-          slot.state._tag === "Ready" && slot.caller !== undefined
-            ? [{ name: slot.name, caller: slot.caller, process: slot.state.launched.process, port: slot.state.launched.port }]
-            : []
-        )
+      running: SynchronizedRef.get(handles).pipe(
+        Effect.flatMap((map) =>
+          Effect.forEach(HashMap.toEntries(map), ([name, handle]) =>
+            Effect.map(handle.ready, Option.map((generation): RunningPlugin => ({
+              name,
+              caller: handle.caller,
+              process: generation.process,
+              port: generation.port
+            }))))
+        ),
+        Effect.map((found) => found.flatMap(Option.toArray))
       ),
-      events,
-      onEvent: (handler) => Effect.asVoid(Effect.forkIn(Stream.runForEach(events, handler), containerScope))
-    } satisfies Container
+      events: Stream.fromPubSub(pubsub, { scoped: true }),
+      onEvent: (handler) =>
+        PubSub.subscribe(pubsub).pipe(
+          Effect.flatMap((queue) => Effect.forkIn(Stream.runForEach(Stream.fromQueue(queue), handler), containerScope)),
+          Effect.provideService(Scope.Scope, containerScope),
+          Effect.asVoid
+        )
+    }
+    return container
   })

@@ -12,7 +12,6 @@ import * as Host from "./Host.js"
 import { Md5Checker } from "./Md5Checker.js"
 import type { PluginConfig } from "./PluginConfig.js"
 import type { ConfigError, HostNotFound } from "./PluginError.js"
-import { ProcessRegistry } from "./ProcessRegistry.js"
 
 /** Options of the executor, applied to every container; each overrides what the config says. */
 export interface ExecutorOptions extends Container.ContainerOptions {}
@@ -38,7 +37,7 @@ export class Executor extends Context.Tag("goplugin-effect/Executor")<Executor, 
 /** Builds an executor over an already-loaded config. */
 export const make = (config: PluginConfig, options: ExecutorOptions = {}) =>
   Effect.gen(function*() {
-    const context = yield* Effect.context<ProcessRegistry | CallerFactory | Md5Checker>()
+    const context = yield* Effect.context<CallerFactory | Md5Checker>()
     return Executor.of({
       config,
       fromHost: (host) =>
@@ -57,11 +56,11 @@ export const fromHost = (host: string): Effect.Effect<Container.Container, HostN
 /** An executor over the config that `Discover` finds. */
 export const layer = (
   options: ExecutorOptions = {}
-): Layer.Layer<Executor, ConfigError, Discover | ProcessRegistry | CallerFactory | Md5Checker> =>
+): Layer.Layer<Executor, ConfigError, Discover | CallerFactory | Md5Checker> =>
   Layer.effect(Executor, Effect.flatMap(Discover, (discover) => discover.load).pipe(Effect.flatMap((config) => make(config, options))))
 
 /** An executor over a config given as a value. */
 export const layerConfig = (
   config: PluginConfig,
   options: ExecutorOptions = {}
-): Layer.Layer<Executor, never, ProcessRegistry | CallerFactory | Md5Checker> => Layer.effect(Executor, make(config, options))
+): Layer.Layer<Executor, never, CallerFactory | Md5Checker> => Layer.effect(Executor, make(config, options))

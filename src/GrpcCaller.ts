@@ -7,7 +7,8 @@
 import * as grpc from "@grpc/grpc-js"
 import * as protoLoader from "@grpc/proto-loader"
 import { Effect, type Scope } from "effect"
-import type { Caller, CallerDriver, CallTarget } from "./Caller.js"
+import type { Caller } from "./Caller.js"
+import { formatAddress, type NetworkTarget, type Transport } from "./Launcher.js"
 import { callError, invalidHex, timeoutMillis } from "./internal/callResult.js"
 import { callSpan } from "./internal/callSpan.js"
 import type { CallError } from "./PluginError.js"
@@ -61,13 +62,13 @@ const reasonOf = (code: grpc.status): CallError["reason"] => {
 }
 
 /** Creates a gRPC caller with its own channel, closed when the scope closes. */
-export const make = (target: CallTarget): Effect.Effect<Caller, never, Scope.Scope> =>
+export const make = (target: NetworkTarget): Effect.Effect<Caller, never, Scope.Scope> =>
   Effect.map(
     Effect.acquireRelease(
       Effect.sync(() => {
         const Client = clientConstructor()
         const limit = target.maxResponseBytes + 1024
-        return new Client(`127.0.0.1:${target.port}`, grpc.credentials.createInsecure(), {
+        return new Client(target.address._tag === "Tcp" ? formatAddress(target.address) : `unix:${target.address.path}`, grpc.credentials.createInsecure(), {
           "grpc.max_receive_message_length": limit,
           "grpc.max_send_message_length": -1,
           "grpc.initial_reconnect_backoff_ms": 20,
@@ -117,16 +118,20 @@ export const make = (target: CallTarget): Effect.Effect<Caller, never, Scope.Sco
         protocol: "grpc",
         ping: call("ping", undefined, timeoutMillis(target), (options, callback) =>
           client.Ping({}, metadata, options, callback), (answer) => answer).pipe(
-            callSpan("Caller.ping", { plugin: target.plugin, protocol: "grpc" })
+            callSpan(target.traceCalls, "Caller.ping", { plugin: target.plugin, protocol: "grpc" })
           ),
         exec: (command, payload, options) =>
           call("exec", command, timeoutMillis(target, options), (callOptions, callback) =>
             client.Exec({ Command: command, Payload: toHex(payload) }, metadata, callOptions, callback), fromHex).pipe(
-              callSpan("Caller.exec", { plugin: target.plugin, command, protocol: "grpc" })
+              callSpan(target.traceCalls, "Caller.exec", { plugin: target.plugin, command, protocol: "grpc" })
             )
       }
     }
   )
 
-/** The `grpc` driver. */
-export const driver: CallerDriver = { commType: "grpc", usesPort: true, longLived: true, make }
+/**
+ * The gRPC transport (`plugin.Plugin`), for plugins on a TCP port or a unix socket.
+ *
+ * @since 0.2.0
+ */
+export const transport: Transport<NetworkTarget> = { protocol: "grpc", make }

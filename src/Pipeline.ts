@@ -11,7 +11,6 @@ import { Clock, Duration, Effect, Either, FiberRef, Layer, Option } from "effect
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
 import type { Caller } from "./Caller.js"
-import * as CallerFactory from "./CallerFactory.js"
 import type { Container } from "./Container.js"
 import * as Executor from "./Executor.js"
 import * as Host from "./Host.js"
@@ -30,7 +29,7 @@ import {
   type SubstitutionError
 } from "./PluginError.js"
 import { decodePipeline, type Pipeline, type PipelineStep } from "./PipelineConfig.js"
-import * as ProcessRegistry from "./ProcessRegistry.js"
+import * as PluginServices from "./PluginServices.js"
 import { isFile } from "./internal/files.js"
 import { buildPayload, type SubstitutionContext } from "./internal/substitute.js"
 
@@ -87,17 +86,13 @@ export interface LoadOptions {
 }
 
 /** The services a pipeline needs besides an optional {@link Executor.Executor} (for plugins of a host's config). */
-export type PipelineServices = ProcessRegistry.ProcessRegistry | CallerFactory.CallerFactory | Md5Checker.Md5Checker
+export type PipelineServices = PluginServices.PluginServices
 
 /**
  * The services of a pipeline whose plugins are all inline, without a goplugin config file. To use
  * plugins of a host's config as well, provide `GoPlugin.layer()` instead.
  */
-export const standaloneLayer: Layer.Layer<PipelineServices> = Layer.mergeAll(
-  Md5Checker.layer,
-  ProcessRegistry.layer,
-  CallerFactory.layer
-)
+export const standaloneLayer: Layer.Layer<PipelineServices> = PluginServices.layer()
 
 /** Looks for `pipeline.toml` in `from` and every folder above it up to the filesystem root. */
 export const find = (from: string): Effect.Effect<string, PipelineNotFound> =>

@@ -136,6 +136,29 @@ export class PluginStartError extends Schema.TaggedError<PluginStartError>()("Pl
   }
 }
 
+/**
+ * The plugin's port is held by a process outside the plugin's process group: nothing (no token, no
+ * Ping, no payload) was sent to it.
+ */
+export class PortInUse extends Schema.TaggedError<PortInUse>()("PortInUse", {
+  host: Schema.String,
+  plugin: Schema.String,
+  port: Schema.Number,
+  /** The process listening on the port, when the host can see it. */
+  squatterPid: Schema.optional(Schema.Number),
+  /** When the squatter was found: before the plugin was started, or after, in place of the plugin. */
+  found: Schema.Literal("before-start", "after-start")
+}) {
+  override get message(): string {
+    const who = this.squatterPid === undefined ? "another process" : `process ${this.squatterPid}`
+    const when = this.found === "before-start"
+      ? "before the plugin was started"
+      : "instead of the plugin, which started but does not own that listener"
+    return `Plugin "${this.plugin}" (host "${this.host}"): port ${this.port} is held by ${who}, found ${when}. ` +
+      `Nothing was sent to it. Stop that process, or set a free comm_port (or none, to let the host pick one).`
+  }
+}
+
 /** The plugin started but did not answer a Ping within its `exec_time`. */
 export class PluginNotReady extends Schema.TaggedError<PluginNotReady>()("PluginNotReady", {
   host: Schema.String,
@@ -170,10 +193,12 @@ export class PluginExited extends Schema.TaggedError<PluginExited>()("PluginExit
 export class PluginAlreadyRunning extends Schema.TaggedError<PluginAlreadyRunning>()("PluginAlreadyRunning", {
   host: Schema.String,
   plugin: Schema.String,
-  pid: Schema.Number
+  /** The running process; absent for plugins started once per call (stdio). */
+  pid: Schema.optional(Schema.Number)
 }) {
   override get message(): string {
-    return `Plugin "${this.plugin}" already runs in this container of host "${this.host}" (pid ${this.pid}). ` +
+    const where = this.pid === undefined ? "one process per call" : `pid ${this.pid}`
+    return `Plugin "${this.plugin}" already runs in this container of host "${this.host}" (${where}). ` +
       `Use container.caller("${this.plugin}") to reach it, or kill it first.`
   }
 }
@@ -269,6 +294,7 @@ export type StartError =
   | PluginNotFound
   | PluginNotAllowed
   | PluginStartError
+  | PortInUse
   | PluginNotReady
   | PluginExited
   | PluginAlreadyRunning

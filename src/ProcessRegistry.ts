@@ -3,23 +3,27 @@
  * group: closing its scope stops it and its children (SIGTERM, grace, SIGKILL, wait). The registry's
  * own scope kills whatever is still running when the application ends.
  *
+ * Output is read as Streams of lines and logged one entry per line, annotated with host, plugin,
+ * pid and stream. The readers run outside any span: Effect's tracer logger appends every log entry to
+ * the current span's events, and a span that lives as long as a chatty plugin would keep every line.
+ *
  * @since 0.1.0
  */
-import { Context, Deferred, Duration, Effect, Layer, Runtime, type Scope } from "effect"
-import {
-  type CollectedOutput,
-  type ExitInfo,
-  type GroupChild,
-  outputClosedWithin,
-  spawnGroup,
-  stopGroup,
-  terminateGroup
-} from "./internal/processGroup.js"
+import { Context, Deferred, Duration, Effect, ExecutionStrategy, Fiber, HashMap, Layer, Option, Ref, Scope, Stream } from "effect"
+import { withoutParentSpan } from "./internal/callSpan.js"
+import { type CollectedOutput, type ExitInfo, spawnGroup, stopGroup, terminateGroup } from "./internal/processGroup.js"
+import * as OrphanGuardModule from "./internal/orphanGuard.js"
+import type { OrphanGuard } from "./internal/orphanGuard.js"
+import { readableLines } from "./internal/outputLines.js"
 import { PluginStartError } from "./PluginError.js"
 
 export type { CollectedOutput, ExitInfo } from "./internal/processGroup.js"
 
-/** What to start. `env` is added to the host's own environment. */
+/**
+ * What to start. `env` is added to the host's own environment.
+ *
+ * @since 0.1.0
+ */
 export interface StartRequest {
   readonly host: string
   readonly plugin: string
@@ -31,24 +35,32 @@ export interface StartRequest {
   readonly grace: Duration.DurationInput
   /**
    * Collect stdout as bytes, up to this many, instead of logging its lines: for transports whose
-   * answer is the process's stdout (stdio).
+   * answer is the process's stdout (stdio). Passing the limit stops the process at once.
    */
   readonly collectStdout?: number | undefined
+  /** The first stdout line is the plugin's announcement (e.g. an address), read by `announced`; later lines are logged. */
+  readonly announce?: boolean | undefined
 }
 
-/** A running (or exited) plugin process. */
+/**
+ * A running (or exited) plugin process.
+ *
+ * @since 0.1.0
+ */
 export interface PluginProcess {
   /** Registry-wide id, stable for the process's life. */
   readonly id: number
   readonly host: string
   readonly plugin: string
   readonly pid: number
-  /** Waits for the process to exit. */
+  /** Waits for the process to exit (and, for a moment, for its last output lines). */
   readonly awaitExit: Effect.Effect<ExitInfo>
   /** The exit status if the process has exited. */
   readonly exitStatus: () => ExitInfo | undefined
-  /** The last lines the process wrote to stderr. */
-  readonly stderrTail: () => ReadonlyArray<string>
+  /** The last lines the process wrote to stderr, oldest first. */
+  readonly stderrTail: Effect.Effect<ReadonlyArray<string>>
+  /** With `announce`: the first stdout line, or why there is none (stdout closed first). */
+  readonly announced: Effect.Effect<string, string>
   /** Writes bytes to the process's stdin and closes it (one request, then end-of-file). */
   readonly send: (bytes: Uint8Array) => Effect.Effect<void>
   /** With `collectStdout`: the bytes written to stdout so far (complete once `awaitExit` returns). */
@@ -59,10 +71,14 @@ export interface PluginProcess {
    * Sends the stop signal (stdin closed, SIGTERM to the group) without waiting, so that stopping many
    * processes lets all of them shut down at once; `stop` then waits.
    */
-  readonly terminate: () => void
+  readonly terminate: Effect.Effect<void>
 }
 
-/** Tracks plugin processes and stops them. */
+/**
+ * Tracks plugin processes and stops them.
+ *
+ * @since 0.1.0
+ */
 export class ProcessRegistry extends Context.Tag("goplugin-effect/ProcessRegistry")<ProcessRegistry, {
   /** Starts a process whose lifetime is the current scope. */
   readonly start: (request: StartRequest) => Effect.Effect<PluginProcess, PluginStartError, Scope.Scope>
@@ -74,98 +90,165 @@ export class ProcessRegistry extends Context.Tag("goplugin-effect/ProcessRegistr
   readonly list: Effect.Effect<ReadonlyArray<PluginProcess>>
 }>() {}
 
-const toProcess = (
-  id: number,
-  request: StartRequest,
-  group: GroupChild,
-  onStopped: () => void
-): Effect.Effect<PluginProcess> =>
-  Effect.map(Deferred.make<ExitInfo>(), (stopped) => {
-    let stopping = false
-    const stop = Effect.suspend(() => {
-      if (stopping) return Deferred.await(stopped)
-      stopping = true
-      return stopGroup(group, request.grace).pipe(
-        Effect.tap((info) => Deferred.succeed(stopped, info)),
-        Effect.ensuring(Effect.sync(onStopped)),
-        Effect.withSpan("ProcessRegistry.stop", { attributes: { plugin: request.plugin, pid: group.pid } })
-      )
-    })
-    return {
-      id,
-      host: request.host,
-      plugin: request.plugin,
-      pid: group.pid,
-      // 'exit' can precede the last stderr chunk; give the pipes a moment so error messages carry every line.
-      awaitExit: Deferred.await(group.exit).pipe(Effect.zipLeft(outputClosedWithin(group, 100))),
-      exitStatus: group.exited,
-      stderrTail: group.stderrTail,
-      send: (bytes) => Effect.sync(() => group.child.stdin?.end(bytes)),
-      terminate: () => terminateGroup(group),
-      collectedStdout: group.collectedStdout,
-      stop
-    }
-  })
+/** How many stderr lines a process keeps for error messages. */
+const TAIL_LINES = 20
 
-/** Builds a registry; its scope's end kills every process it still tracks. */
-export const make = Effect.gen(function*() {
-  const processes = new Map<number, PluginProcess>()
-  let nextId = 1
+/** How long `awaitExit` waits for the output readers after the exit, so errors carry every last line. */
+const OUTPUT_SETTLE_MILLIS = 100
 
-  const killAll = Effect.suspend(() => {
-    const all = Array.from(processes.values())
-    for (const p of all) p.terminate()
-    return Effect.forEach(all, (p) => p.stop, { concurrency: "unbounded", discard: true }).pipe(Effect.as(all.length))
+/** Logs one plugin output line as one entry. */
+const logLine = (request: StartRequest, pid: number, stream: "stdout" | "stderr") => (line: string) =>
+  Effect.logInfo(line).pipe(Effect.annotateLogs({ host: request.host, plugin: request.plugin, pid, stream }))
+
+const readerEnded = (what: string) => (error: Error) => Effect.logDebug(`${what} reader ended with an error: ${error.message}`)
+
+/**
+ * Options of a registry.
+ *
+ * @since 0.2.0
+ */
+export interface RegistryOptions {
+  /**
+   * Start the orphan guard (default true): a tiny `sh` process that SIGKILLs every plugin's process
+   * group if the host dies without stopping them, even by SIGKILL. See docs/security.md.
+   */
+  readonly orphanGuard?: boolean | undefined
+}
+
+/**
+ * Builds a registry; its scope's end kills every process it still tracks.
+ *
+ * @since 0.2.0
+ */
+export const makeWith = (options: RegistryOptions = {}) => Effect.gen(function*() {
+  const processes = yield* Ref.make(HashMap.empty<number, PluginProcess>())
+  const ids = yield* Ref.make(1)
+  // Forked before killAll's finalizer is added, so it closes after it: by then every group is stopped
+  // and unlisted, and the guard just exits.
+  const guardScope = yield* Scope.fork(yield* Effect.scope, ExecutionStrategy.sequential)
+  const noGuard: Effect.Effect<Option.Option<OrphanGuard>> = Effect.succeed(Option.none())
+  const guard = options.orphanGuard === false ? noGuard : yield* Effect.cached(
+    Scope.extend(OrphanGuardModule.make, guardScope).pipe(
+      Effect.map(Option.some),
+      Effect.catchAll((reason) => Effect.as(Effect.logWarning(`${reason}; plugins may outlive a host killed by SIGKILL`), Option.none()))
+    )
+  )
+  const watch = (pid: number) => Effect.flatMap(guard, Option.match({ onNone: () => Effect.void, onSome: (g) => g.watch(pid) }))
+  const unwatch = (pid: number) => Effect.flatMap(guard, Option.match({ onNone: () => Effect.void, onSome: (g) => g.unwatch(pid) }))
+
+  const killAll = Effect.gen(function*() {
+    const all = Array.from(HashMap.values(yield* Ref.get(processes)))
+    yield* Effect.forEach(all, (p) => p.terminate, { discard: true })
+    yield* Effect.forEach(all, (p) => p.stop, { concurrency: "unbounded", discard: true })
+    return all.length
   }).pipe(Effect.withSpan("ProcessRegistry.killAll"))
 
   yield* Effect.addFinalizer(() => killAll)
 
-  const start = Effect.fn("ProcessRegistry.start")(function*(request: StartRequest) {
-    const runtime = yield* Effect.runtime<never>()
-    const runLog = Runtime.runSync(runtime)
-    const id = nextId++
-    let pid = 0
-    const onLine = (stream: "stdout" | "stderr", line: string) =>
-      runLog(
-        Effect.logInfo(line).pipe(
-          Effect.annotateLogs({ host: request.host, plugin: request.plugin, pid, stream })
-        )
+  const spawn = (request: StartRequest) =>
+    Effect.gen(function*() {
+      const id = yield* Ref.getAndUpdate(ids, (n) => n + 1)
+      const stopped = yield* Deferred.make<ExitInfo>()
+      const stopStarted = yield* Ref.make(false)
+      const tail = yield* Ref.make<ReadonlyArray<string>>([])
+      const announcement = yield* Deferred.make<string, string>()
+      const group = yield* spawnGroup({
+        exec: request.exec,
+        args: request.args,
+        cwd: request.cwd,
+        env: { ...process.env, ...request.env },
+        collectStdout: request.collectStdout
+      }).pipe(
+        Effect.mapError((reason) => new PluginStartError({ host: request.host, plugin: request.plugin, exec: request.exec, reason }))
       )
-    const acquire = spawnGroup({
-      exec: request.exec,
-      args: request.args,
-      cwd: request.cwd,
-      env: { ...process.env, ...request.env },
-      collectStdout: request.collectStdout,
-      onLine
-    }).pipe(
-      Effect.mapError((reason) =>
-        new PluginStartError({ host: request.host, plugin: request.plugin, exec: request.exec, reason })
-      ),
-      Effect.flatMap((group) => {
-        pid = group.pid
-        return toProcess(id, request, group, () => processes.delete(id))
-      }),
-      Effect.tap((p) => {
-        processes.set(id, p)
-        return Effect.logDebug(`started ${request.exec} ${request.args.join(" ")}`).pipe(
-          Effect.annotateLogs({ host: request.host, plugin: request.plugin, pid: p.pid })
+      const pid = group.pid
+      yield* watch(pid)
+      const stderrReader = readableLines(group.child.stderr!).pipe(
+        Stream.runForEach((line) =>
+          Effect.zipRight(
+            Ref.update(tail, (lines) => (lines.length < TAIL_LINES ? [...lines, line] : [...lines.slice(1), line])),
+            logLine(request, pid, "stderr")(line)
+          )
+        ),
+        Effect.catchAll(readerEnded("stderr"))
+      )
+      const logStdout = logLine(request, pid, "stdout")
+      const stdoutReader = request.collectStdout !== undefined
+        ? Effect.void
+        : readableLines(group.child.stdout!).pipe(
+          Stream.runForEach((line) =>
+            request.announce === true
+              ? Effect.flatMap(Deferred.succeed(announcement, line), (first) => (first ? Effect.void : logStdout(line)))
+              : logStdout(line)
+          ),
+          Effect.catchAll(readerEnded("stdout")),
+          Effect.zipRight(Deferred.fail(announcement, "the plugin closed its stdout without announcing anything"))
         )
-      })
-    )
-    return yield* Effect.acquireRelease(acquire, (p) => p.stop)
+      const readers = yield* Effect.forkDaemon(
+        withoutParentSpan(Effect.all([stderrReader, stdoutReader], { concurrency: 2, discard: true }))
+      )
+      const stop = Effect.flatMap(Ref.getAndSet(stopStarted, true), (already) =>
+        already
+          ? Deferred.await(stopped)
+          : stopGroup(group, request.grace).pipe(
+            Effect.tap((info) => Deferred.succeed(stopped, info)),
+            Effect.ensuring(Effect.zipRight(Ref.update(processes, HashMap.remove(id)), unwatch(pid))),
+            Effect.withSpan("ProcessRegistry.stop", { attributes: { plugin: request.plugin, pid } })
+          ))
+      const handle: PluginProcess = {
+        id,
+        host: request.host,
+        plugin: request.plugin,
+        pid,
+        awaitExit: Deferred.await(group.exit).pipe(
+          Effect.zipLeft(Effect.timeout(Fiber.await(readers), Duration.millis(OUTPUT_SETTLE_MILLIS)).pipe(Effect.ignore))
+        ),
+        exitStatus: group.exited,
+        stderrTail: Ref.get(tail),
+        announced: Deferred.await(announcement),
+        send: (bytes) => Effect.sync(() => group.child.stdin?.end(bytes)),
+        terminate: Effect.sync(() => terminateGroup(group)),
+        collectedStdout: group.collectedStdout,
+        stop
+      }
+      yield* Ref.update(processes, HashMap.set(id, handle))
+      yield* Effect.logDebug(`started ${request.exec} ${request.args.join(" ")}`).pipe(
+        Effect.annotateLogs({ host: request.host, plugin: request.plugin, pid })
+      )
+      return handle
+    })
+
+  const start = Effect.fn("ProcessRegistry.start")(function*(request: StartRequest) {
+    return yield* Effect.acquireRelease(spawn(request), (p) => p.stop)
   })
 
   return ProcessRegistry.of({
     start,
-    kill: (id) => {
-      const p = processes.get(id)
-      return p === undefined ? Effect.succeed(false) : Effect.as(p.stop, true)
-    },
+    kill: (id) =>
+      Effect.flatMap(Ref.get(processes), (map) =>
+        Option.match(HashMap.get(map, id), { onNone: () => Effect.succeed(false), onSome: (p) => Effect.as(p.stop, true) })),
     killAll,
-    list: Effect.sync(() => Array.from(processes.values()))
+    list: Effect.map(Ref.get(processes), (map) => Array.from(HashMap.values(map)))
   })
 })
 
-/** The registry as a scoped layer: when the layer is released, every tracked process is stopped. */
+/**
+ * A registry with the default options (orphan guard on).
+ *
+ * @since 0.1.0
+ */
+export const make = makeWith()
+
+/**
+ * The registry as a scoped layer: when the layer is released, every tracked process is stopped.
+ *
+ * @since 0.1.0
+ */
 export const layer: Layer.Layer<ProcessRegistry> = Layer.scoped(ProcessRegistry, make)
+
+/**
+ * A registry layer with options, e.g. `{ orphanGuard: false }`.
+ *
+ * @since 0.2.0
+ */
+export const layerWith = (options: RegistryOptions): Layer.Layer<ProcessRegistry> => Layer.scoped(ProcessRegistry, makeWith(options))

@@ -6,7 +6,8 @@
  */
 import { Effect, type Scope } from "effect"
 import * as http from "node:http"
-import type { Caller, CallerDriver, CallTarget } from "./Caller.js"
+import type { Caller } from "./Caller.js"
+import type { NetworkTarget, Transport } from "./Launcher.js"
 import { callError, invalidHex, timeoutMillis } from "./internal/callResult.js"
 import { callSpan } from "./internal/callSpan.js"
 import type { CallError } from "./PluginError.js"
@@ -19,6 +20,12 @@ const LOST_CONNECTION = new Set(["ECONNREFUSED", "ECONNRESET", "EPIPE", "ENOTFOU
 const describe = (error: NodeJS.ErrnoException): string =>
   error.code !== undefined && !error.message.includes(error.code) ? `${error.code}: ${error.message}` : error.message
 
+/** Where requests go: a loopback TCP port or a unix socket. */
+type Where = { readonly host: string; readonly port: number } | { readonly socketPath: string }
+
+const whereOf = (target: NetworkTarget): Where =>
+  target.address._tag === "Tcp" ? { host: target.address.host, port: target.address.port } : { socketPath: target.address.path }
+
 const isSuccessStatus = (status: number) => status >= 200 && status < 300
 
 /**
@@ -29,7 +36,8 @@ const isSuccessStatus = (status: number) => status >= 200 && status < 300
  */
 const exchange = <A>(
   agent: http.Agent,
-  target: CallTarget,
+  where: Where,
+  target: NetworkTarget,
   operation: Operation,
   command: string | undefined,
   body: string | undefined,
@@ -51,8 +59,7 @@ const exchange = <A>(
     }
     const request = http.request({
       agent,
-      host: "127.0.0.1",
-      port: target.port,
+      ...where,
       method: body === undefined ? "GET" : "POST",
       path: operation === "ping" ? "/ping" : "/exec",
       headers
@@ -119,31 +126,39 @@ const exchange = <A>(
 const asIs = (response: string): string => response
 
 /** Creates a REST caller with its own keep-alive agent, destroyed when the scope closes. */
-export const make = (target: CallTarget): Effect.Effect<Caller, never, Scope.Scope> =>
+export const make = (target: NetworkTarget): Effect.Effect<Caller, never, Scope.Scope> =>
   Effect.map(
     Effect.acquireRelease(
       Effect.sync(() => new http.Agent({ keepAlive: true })),
       (agent) => Effect.sync(() => agent.destroy())
     ),
-    (agent): Caller => ({
+    (agent): Caller => {
+      const where = whereOf(target)
+      return {
       host: target.host,
       plugin: target.plugin,
       protocol: "rest",
-      ping: exchange(agent, target, "ping", undefined, undefined, timeoutMillis(target), asIs).pipe(
-        callSpan("Caller.ping", { plugin: target.plugin, protocol: "rest" })
+      ping: exchange(agent, where, target, "ping", undefined, undefined, timeoutMillis(target), asIs).pipe(
+        callSpan(target.traceCalls, "Caller.ping", { plugin: target.plugin, protocol: "rest" })
       ),
       exec: (command, payload, options) =>
         exchange(
           agent,
+          where,
           target,
           "exec",
           command,
           `{"command":${JSON.stringify(command)},"payload":"${toHex(payload)}"}`,
           timeoutMillis(target, options),
           fromHex
-        ).pipe(callSpan("Caller.exec", { plugin: target.plugin, command, protocol: "rest" }))
-    })
+        ).pipe(callSpan(target.traceCalls, "Caller.exec", { plugin: target.plugin, command, protocol: "rest" }))
+      }
+    }
   )
 
-/** The `rest` driver. */
-export const driver: CallerDriver = { commType: "rest", usesPort: true, longLived: true, make }
+/**
+ * The REST transport, for plugins on a TCP port or a unix socket.
+ *
+ * @since 0.2.0
+ */
+export const transport: Transport<NetworkTarget> = { protocol: "rest", make }

@@ -11,7 +11,8 @@
  * @since 0.1.0
  */
 import { Duration, Effect } from "effect"
-import type { Caller, CallerDriver, CallOptions, CallTarget } from "./Caller.js"
+import type { Caller, CallOptions } from "./Caller.js"
+import type { ProcessTarget, Transport } from "./Launcher.js"
 import { callError, decodeAnswer, timeoutMillis } from "./internal/callResult.js"
 import { callSpan } from "./internal/callSpan.js"
 import type { ExitInfo, PluginProcess } from "./ProcessRegistry.js"
@@ -43,16 +44,17 @@ export const pingRequest = `{"type":"ping"}\n`
  * that says why there is none (exit status and stderr included whenever they help).
  */
 const readAnswer = (
-  target: CallTarget,
+  target: ProcessTarget,
   operation: Operation,
   command: string | undefined,
   process: PluginProcess,
-  exit: ExitInfo
+  exit: ExitInfo,
+  stderrLines: ReadonlyArray<string>
 ): Effect.Effect<string, CallError> => {
   const fail = (reason: CallError["reason"], detail: string) =>
     Effect.fail(callError(target, operation, command, reason, detail))
   const status = describeExit(exit)
-  const stderr = describeStderr(process.stderrTail())
+  const stderr = describeStderr(stderrLines)
   const exitedCleanly = exit.code === 0 && exit.signal === null
   const collected = process.collectedStdout()
   if (collected.overflow) {
@@ -92,7 +94,7 @@ const readAnswer = (
  * way out: answer, failure, timeout or interruption.
  */
 const call = (
-  target: CallTarget,
+  target: ProcessTarget,
   operation: Operation,
   command: string | undefined,
   request: string,
@@ -107,31 +109,30 @@ const call = (
       )
       yield* process.send(encoder.encode(request))
       const exit = yield* process.awaitExit.pipe(
-        Effect.timeoutFail({
-          duration: Duration.millis(limitMillis),
-          onTimeout: () =>
-            callError(
+        Effect.timeout(Duration.millis(limitMillis)),
+        Effect.catchTag("TimeoutException", () =>
+          Effect.flatMap(process.stderrTail, (lines) =>
+            Effect.fail(callError(
               target,
               operation,
               command,
               "timeout",
               `no answer within ${limitMillis} ms; process ${process.pid} and its process group were killed; ` +
-                describeStderr(process.stderrTail())
-            )
-        })
+                describeStderr(lines)
+            ))))
       )
-      return yield* readAnswer(target, operation, command, process, exit)
+      return yield* readAnswer(target, operation, command, process, exit, yield* process.stderrTail)
     })
   )
 
 /** Creates a stdio caller; it holds no resources between calls. */
-export const make = (target: CallTarget): Effect.Effect<Caller> =>
+export const make = (target: ProcessTarget): Effect.Effect<Caller> =>
   Effect.sync((): Caller => ({
     host: target.host,
     plugin: target.plugin,
     protocol: "stdio",
     ping: Effect.suspend(() => call(target, "ping", undefined, pingRequest, timeoutMillis(target))).pipe(
-      callSpan("Caller.ping", { plugin: target.plugin, protocol: "stdio" })
+      callSpan(target.traceCalls, "Caller.ping", { plugin: target.plugin, protocol: "stdio" })
     ),
     exec: (command: string, payload: Uint8Array, options?: CallOptions) =>
       Effect.suspend(() =>
@@ -139,8 +140,12 @@ export const make = (target: CallTarget): Effect.Effect<Caller> =>
           call(target, "exec", command, execRequest(target.host, command, payload), timeoutMillis(target, options)),
           decodeAnswer(target, command, "data.response")
         )
-      ).pipe(callSpan("Caller.exec", { plugin: target.plugin, command, protocol: "stdio" }))
+      ).pipe(callSpan(target.traceCalls, "Caller.exec", { plugin: target.plugin, command, protocol: "stdio" }))
   }))
 
-/** The `stdio` driver: no port, one short-lived process per call. */
-export const driver: CallerDriver = { commType: "stdio", usesPort: false, longLived: false, make }
+/**
+ * The stdio transport: one short-lived process per call.
+ *
+ * @since 0.2.0
+ */
+export const transport: Transport<ProcessTarget> = { protocol: "stdio", make }

@@ -1,17 +1,24 @@
 /**
- * Keeps a container's plugins up: a plugin's exit is seen the moment it happens, a health Ping runs
- * every interval, and a failed plugin is restarted with exponential backoff until a crash budget is
- * spent. Every step is published as a {@link SupervisorEvent}.
+ * Keeps one plugin up. A supervisor fiber owns the plugin's state: it starts the first generation,
+ * watches it (its exit is seen the moment it happens, a health Ping runs every interval), and when it
+ * fails restarts it with exponential backoff until a crash budget is spent. Every step is published
+ * as a {@link SupervisorEvent}. Interrupting the fiber is how the host stops the plugin: the current
+ * generation's scope closes (its process is stopped) and nothing is reported as a crash.
+ *
+ * The policy runs on Effect's `Clock`, so it is tested on the TestClock with fake generations.
  *
  * @since 0.1.0
  */
-import { Clock, Data, Duration, Effect, Schedule } from "effect"
-import type { Caller } from "./Caller.js"
+import { Clock, Data, Deferred, Duration, Effect, Either, Exit, Schedule, Scope, SubscriptionRef } from "effect"
+import type { Generation } from "./CallerFactory.js"
 import type { PluginConfig, PluginSpec } from "./PluginConfig.js"
 import type { StartError } from "./PluginError.js"
-import type { PluginProcess } from "./ProcessRegistry.js"
 
-/** What the supervisor does, per plugin. Times come from `[settings]` unless overridden in code. */
+/**
+ * What the supervisor does, per plugin. Times come from `[settings]` unless overridden in code.
+ *
+ * @since 0.1.0
+ */
 export interface SupervisorPolicy {
   /** Restart plugins that exit or stop answering (default true; `restart = false` in the config turns it off). */
   readonly restart: boolean
@@ -29,29 +36,62 @@ export interface SupervisorPolicy {
   readonly window: Duration.Duration
 }
 
-/** The default backoff: 100 ms, 200 ms, 400 ms, … capped at 10 s. */
+/**
+ * The default backoff: 100 ms, 200 ms, 400 ms, … capped at 10 s.
+ *
+ * @since 0.1.0
+ */
 export const defaultBackoff: Schedule.Schedule<Duration.Duration> = Schedule.exponential("100 millis", 2).pipe(
   Schedule.modifyDelay((_, delay) => Duration.min(delay, Duration.seconds(10))),
   Schedule.delays
 )
 
-/** The policy for one plugin from the config's `[settings]` and the plugin's own `restart` flag. */
+/**
+ * The policy for one plugin from the config's `[settings]` and the plugin's own `restart` flag.
+ *
+ * @since 0.1.0
+ */
 export const policyFor = (
   config: PluginConfig,
   spec: PluginSpec,
   overrides: Partial<SupervisorPolicy> = {}
 ): SupervisorPolicy => ({
   restart: spec.restart ?? config.settings.restart,
-  healthInterval: Duration.seconds(config.settings.health_interval),
-  healthTimeout: Duration.seconds(config.settings.health_timeout),
-  unhealthyAfter: config.settings.unhealthy_after,
+  healthInterval: config.settings.healthInterval,
+  healthTimeout: config.settings.healthTimeout,
+  unhealthyAfter: config.settings.unhealthyAfter,
   backoff: defaultBackoff,
-  maxRestarts: config.settings.max_restarts,
-  window: Duration.seconds(config.settings.restart_window),
+  maxRestarts: config.settings.maxRestarts,
+  window: config.settings.restartWindow,
   ...overrides
 })
 
-/** What the supervisor saw or did. Subscribe with `container.events` or `container.onEvent`. */
+/**
+ * Where a plugin stands. Callers wait while it is `Starting` or `Restarting`, call the current
+ * generation when `Ready`, and fail at once when `Stopping` or `Down`.
+ *
+ * @since 0.2.0
+ */
+export type PluginState = Data.TaggedEnum<{
+  Starting: {}
+  Ready: { readonly generation: Generation }
+  Restarting: { readonly attempt: number }
+  Stopping: {}
+  Down: { readonly reason: string }
+}>
+
+/**
+ * Constructors and matchers for {@link PluginState}.
+ *
+ * @since 0.2.0
+ */
+export const PluginState = Data.taggedEnum<PluginState>()
+
+/**
+ * What the supervisor saw or did. Subscribe with `container.events` or `container.onEvent`.
+ *
+ * @since 0.1.0
+ */
 export type SupervisorEvent = Data.TaggedEnum<{
   /** The plugin's process exited on its own (crash or clean exit), with its status and last stderr lines. */
   PluginCrashed: {
@@ -80,128 +120,158 @@ export type SupervisorEvent = Data.TaggedEnum<{
   }
 }>
 
-/** Constructors and matchers for {@link SupervisorEvent}. */
+/**
+ * Constructors and matchers for {@link SupervisorEvent}.
+ *
+ * @since 0.1.0
+ */
 export const SupervisorEvent = Data.taggedEnum<SupervisorEvent>()
 
-/** One running generation of a plugin: its process and the caller bound to it. */
-export interface Incarnation {
-  readonly process: PluginProcess
-  readonly caller: Caller
-}
-
-/** What the supervisor of one plugin needs from its container. */
+/**
+ * What the supervisor of one plugin works with.
+ *
+ * @since 0.2.0
+ */
 export interface SupervisedPlugin {
   readonly host: string
   readonly plugin: string
   readonly policy: SupervisorPolicy
-  /** The generation running when supervision starts; later ones come from `startNext`. */
-  readonly first: Incarnation
-  /** Whether the container is stopping the plugin: an exit then is expected and not acted on. */
-  readonly stopping: () => boolean
-  /** Marks the plugin as restarting (calls wait) and stops the failed generation. */
-  readonly beginRestart: Effect.Effect<void>
-  /** Starts a new generation and makes it current (calls resume). */
-  readonly startNext: Effect.Effect<Incarnation, StartError>
-  /** Marks the plugin as down for good with a reason (calls fail at once). */
-  readonly giveUp: (reason: string) => Effect.Effect<void>
+  /** Starts one generation into the current scope, ready to be called. */
+  readonly start: Effect.Effect<Generation, StartError, Scope.Scope>
+  /** The plugin's state: written by the supervisor only. */
+  readonly state: SubscriptionRef.SubscriptionRef<PluginState>
+  /** Completed once, with the first generation or the reason it could not start. */
+  readonly firstStart: Deferred.Deferred<Generation, StartError>
+  /** What `firstStart` fails with when the plugin is stopped before its first generation is ready. */
+  readonly stoppedBeforeReady: StartError
   readonly publish: (event: SupervisorEvent) => Effect.Effect<void>
 }
 
 /**
- * Completes with a description once the generation fails: its process exits, or it stops answering.
- * Never completes when the failure is the container stopping the plugin (the supervisor is then
- * interrupted with the plugin's scope).
+ * Completes with a description once the generation fails: its process exits, or it stops answering
+ * health Pings. A generation without a process (one process per call) never fails.
  */
-const failureOf = (plugin: SupervisedPlugin, incarnation: Incarnation): Effect.Effect<string> => {
+const failureOf = (plugin: SupervisedPlugin, generation: Generation): Effect.Effect<string> => {
   const { host, policy } = plugin
-  const pid = incarnation.process.pid
-  const exited = Effect.map(incarnation.process.awaitExit, (info) => {
-    const event = SupervisorEvent.PluginCrashed({
+  const process = generation.process
+  if (process === undefined) return Effect.never
+  const pid = process.pid
+  const exited = Effect.gen(function*() {
+    const info = yield* process.awaitExit
+    yield* plugin.publish(SupervisorEvent.PluginCrashed({
       host,
       plugin: plugin.plugin,
       pid,
       exitCode: info.code,
       signal: info.signal,
-      lastStderr: incarnation.process.stderrTail()
-    })
-    return [event, info.signal !== null ? `killed by ${info.signal}` : `exited with code ${info.code}`] as const
+      lastStderr: yield* process.stderrTail
+    }))
+    return info.signal !== null ? `killed by ${info.signal}` : `exited with code ${info.code}`
   })
-  let failures = 0
-  let lastReason = ""
-  const healthy = incarnation.caller.ping.pipe(
-    Effect.timeoutFail({ duration: policy.healthTimeout, onTimeout: () => `no answer within ${Duration.format(policy.healthTimeout)}` }),
-    Effect.match({
-      onFailure: (error) => {
-        failures++
-        lastReason = typeof error === "string" ? error : error.detail
-        return failures >= policy.unhealthyAfter
-      },
-      onSuccess: () => {
+  const unhealthy = Effect.gen(function*() {
+    let failures = 0
+    let lastReason = ""
+    while (failures < policy.unhealthyAfter) {
+      yield* Effect.sleep(policy.healthInterval)
+      const answer = yield* generation.caller.ping.pipe(
+        Effect.timeoutFail({
+          duration: policy.healthTimeout,
+          onTimeout: () => `no answer within ${Duration.format(policy.healthTimeout)}`
+        }),
+        Effect.either
+      )
+      if (Either.isRight(answer)) {
         failures = 0
-        return false
+      } else {
+        failures++
+        lastReason = typeof answer.left === "string" ? answer.left : answer.left.detail
       }
-    }),
-    Effect.delay(policy.healthInterval),
-    Effect.repeat({ until: (unhealthy) => unhealthy }),
-    Effect.map(() => {
-      const reason = `${policy.unhealthyAfter} health Pings in a row failed (last: ${lastReason})`
-      return [SupervisorEvent.PluginUnhealthy({ host, plugin: plugin.plugin, pid, reason }), reason] as const
-    })
-  )
-  return Effect.raceFirst(exited, healthy).pipe(
-    Effect.flatMap(([event, reason]) => (plugin.stopping() ? Effect.never : Effect.as(plugin.publish(event), reason)))
-  )
+    }
+    const reason = `${policy.unhealthyAfter} health Pings in a row failed (last: ${lastReason})`
+    yield* plugin.publish(SupervisorEvent.PluginUnhealthy({ host, plugin: plugin.plugin, pid, reason }))
+    return reason
+  })
+  return Effect.raceFirst(exited, unhealthy)
 }
 
 /**
- * Watches one plugin until its scope ends: on failure, restarts it with backoff, counting restarts in
- * the policy's window; when the budget is spent, gives up and says so. Runs forever otherwise.
+ * Runs one generation in a scope of its own: start it, announce it ready, and return why it failed.
+ * When the supervisor is interrupted (the host stops the plugin) the state becomes `Stopping` before
+ * the scope closes, so calls fail fast instead of reaching a process that is going away.
+ */
+const runGeneration = (
+  plugin: SupervisedPlugin,
+  onReady: (generation: Generation) => Effect.Effect<void>
+): Effect.Effect<string, StartError> =>
+  Effect.acquireUseRelease(
+    Scope.make(),
+    (scope) =>
+      Effect.gen(function*() {
+        const generation = yield* Scope.extend(plugin.start, scope)
+        yield* SubscriptionRef.set(plugin.state, PluginState.Ready({ generation }))
+        yield* onReady(generation)
+        return yield* failureOf(plugin, generation)
+      }),
+    (scope, exit) =>
+      Exit.isInterrupted(exit)
+        ? Effect.zipRight(SubscriptionRef.set(plugin.state, PluginState.Stopping()), Scope.close(scope, exit))
+        : Scope.close(scope, exit)
+  )
+
+/**
+ * Supervises one plugin until it is given up on or the fiber is interrupted. Completes `firstStart`
+ * with the first generation (or its start error, after which it returns with the plugin `Down`).
+ *
+ * @since 0.2.0
  */
 export const supervise = (plugin: SupervisedPlugin): Effect.Effect<void> =>
   Effect.gen(function*() {
     const { host, policy } = plugin
+    const down = (reason: string) => SubscriptionRef.set(plugin.state, PluginState.Down({ reason }))
+    const first = yield* Effect.either(runGeneration(plugin, (generation) => Deferred.succeed(plugin.firstStart, generation)))
+    if (Either.isLeft(first)) {
+      yield* down(first.left.message)
+      return yield* Deferred.fail(plugin.firstStart, first.left)
+    }
+    let reason = first.right
     const backoff = yield* Schedule.driver(policy.backoff)
     const windowMillis = Duration.toMillis(policy.window)
-    let restarts: Array<number> = []
+    let restarts: ReadonlyArray<number> = []
     let attempt = 0
-    let current = plugin.first
     while (true) {
-      let reason = yield* failureOf(plugin, current)
-      if (!policy.restart) return yield* plugin.giveUp(`${reason}; restart is off for this plugin`)
-      yield* plugin.beginRestart
-      while (true) {
-        const now = yield* Clock.currentTimeMillis
-        restarts = restarts.filter((at) => now - at < windowMillis)
-        if (restarts.length === 0) yield* backoff.reset
-        if (restarts.length >= policy.maxRestarts) {
-          yield* plugin.publish(SupervisorEvent.PluginGaveUp({
-            host,
-            plugin: plugin.plugin,
-            restarts: restarts.length,
-            windowMillis,
-            reason
-          }))
-          return yield* plugin.giveUp(
-            `${restarts.length} restarts within ${Duration.format(policy.window)}; last failure: ${reason}`
-          )
-        }
-        attempt++
-        const delay = yield* Effect.orDie(backoff.next(undefined))
-        yield* plugin.publish(SupervisorEvent.PluginRestarting({
+      if (!policy.restart) return yield* down(`${reason}; restart is off for this plugin`)
+      const now = yield* Clock.currentTimeMillis
+      restarts = restarts.filter((at) => now - at < windowMillis)
+      if (restarts.length === 0) yield* backoff.reset
+      if (restarts.length >= policy.maxRestarts) {
+        yield* plugin.publish(SupervisorEvent.PluginGaveUp({ host, plugin: plugin.plugin, restarts: restarts.length, windowMillis, reason }))
+        return yield* down(`${restarts.length} restarts within ${Duration.format(policy.window)}; last failure: ${reason}`)
+      }
+      attempt++
+      yield* SubscriptionRef.set(plugin.state, PluginState.Restarting({ attempt }))
+      const delay = yield* Effect.orDie(backoff.next(undefined))
+      yield* plugin.publish(SupervisorEvent.PluginRestarting({ host, plugin: plugin.plugin, attempt, delayMillis: Duration.toMillis(delay) }))
+      restarts = [...restarts, yield* Clock.currentTimeMillis]
+      const thisAttempt = attempt
+      const next = yield* Effect.either(runGeneration(plugin, (generation) =>
+        plugin.publish(SupervisorEvent.PluginRestarted({
           host,
           plugin: plugin.plugin,
-          attempt,
-          delayMillis: Duration.toMillis(delay)
-        }))
-        restarts.push(yield* Clock.currentTimeMillis)
-        const next = yield* Effect.either(plugin.startNext)
-        if (next._tag === "Right") {
-          current = next.right
-          yield* plugin.publish(SupervisorEvent.PluginRestarted({ host, plugin: plugin.plugin, pid: next.right.process.pid, attempt }))
-          break
-        }
+          pid: generation.process?.pid ?? 0,
+          attempt: thisAttempt
+        }))))
+      if (Either.isRight(next)) {
+        reason = next.right
+      } else {
         reason = next.left.message
         yield* plugin.publish(SupervisorEvent.PluginRestartFailed({ host, plugin: plugin.plugin, attempt, error: next.left }))
       }
     }
-  }).pipe(Effect.withSpan("Supervisor.supervise", { attributes: { host: plugin.host, plugin: plugin.plugin } }))
+  }).pipe(
+    Effect.onInterrupt(() =>
+      Effect.zipRight(
+        SubscriptionRef.set(plugin.state, PluginState.Down({ reason: "the plugin was stopped" })),
+        Deferred.fail(plugin.firstStart, plugin.stoppedBeforeReady)
+      )
+    )
+  )

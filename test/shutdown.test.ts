@@ -38,14 +38,15 @@ const config = Effect.map(tempDir, (dir) =>
 
 describe("host shutdown", () => {
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
-    it.scopedLive(`a host run with NodeRuntime.runMain that receives ${signal} leaves no plugin and no grandchild`, () =>
+    it.scopedLive(`a host run with GoPlugin.runMain that receives ${signal} exits ${signal === "SIGINT" ? 130 : 143} and leaves no plugin and no grandchild`, () =>
       Effect.gen(function*() {
         const { started, exited } = yield* startHost(yield* config)
         const everything = [...started.pids, started.grandchild]
         expect(everything.length).toBe(3)
         expect(everything.every(isAlive)).toBe(true)
         process.kill(started.host, signal)
-        yield* Effect.promise(() => exited)
+        // Like a shell: 128 + the signal's number, after every plugin was stopped.
+        expect(yield* Effect.promise(() => exited)).toBe(signal === "SIGINT" ? 130 : 143)
         expect(yield* survivors(everything, 1000)).toEqual([])
       }))
   }

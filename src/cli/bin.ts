@@ -12,9 +12,8 @@ import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Cause, Console, Effect, Either, Exit, HashMap, Layer, Logger, LogLevel } from "effect"
 import * as fs from "node:fs"
-import * as CallerFactory from "../CallerFactory.js"
 import * as Discover from "../Discover.js"
-import * as Md5Checker from "../Md5Checker.js"
+import * as PluginServices from "../PluginServices.js"
 import { execCommand, pingCommand } from "./callCommands.js"
 import { configCommand } from "./configCommands.js"
 import { CliConsole, ExitCode, ExitWith, help, oneLine } from "./output.js"
@@ -68,8 +67,7 @@ const stderrLogger = Logger.withConsoleError(
 const services = Layer.mergeAll(
   NodeContext.layer,
   Discover.layer,
-  Md5Checker.layer,
-  CallerFactory.layer,
+  PluginServices.layer(),
   CliConfig.layer({ showBuiltIns: false }),
   Logger.replace(Logger.defaultLogger, stderrLogger),
   Logger.minimumLogLevel(LogLevel.Warning)

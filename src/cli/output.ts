@@ -45,6 +45,7 @@ const codeByTag: Readonly<Record<string, number>> = {
   FileUnreadable: ExitCode.verify,
   CheckFailed: ExitCode.verify,
   PluginStartError: ExitCode.start,
+  PortInUse: ExitCode.start,
   PluginNotReady: ExitCode.start,
   PluginExited: ExitCode.start,
   PluginAlreadyRunning: ExitCode.start,

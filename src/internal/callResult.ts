@@ -4,13 +4,14 @@
  * @internal
  */
 import { Duration, Effect } from "effect"
-import type { CallOptions, CallTarget } from "../Caller.js"
+import type { CallOptions } from "../Caller.js"
+import type { TargetBase } from "../Launcher.js"
 import { CallError } from "../PluginError.js"
 import { fromHex } from "./wire.js"
 
 /** Builds the `CallError` of one call. */
 export const callError = (
-  target: Pick<CallTarget, "host" | "plugin">,
+  target: Pick<TargetBase, "host" | "plugin">,
   operation: "ping" | "exec",
   command: string | undefined,
   reason: CallError["reason"],
@@ -30,7 +31,7 @@ export const invalidHex = (field: string): string => `${field} is not valid hex 
 
 /** Decodes the hex `response` of an exec answer, failing with a protocol error when it is not hex. */
 export const decodeAnswer = (
-  target: Pick<CallTarget, "host" | "plugin">,
+  target: Pick<TargetBase, "host" | "plugin">,
   command: string,
   field: string
 ) =>
@@ -42,5 +43,5 @@ export const decodeAnswer = (
 }
 
 /** The time limit of one call in milliseconds: the per-call option, else the plugin's default. */
-export const timeoutMillis = (target: Pick<CallTarget, "timeout">, options?: CallOptions): number =>
+export const timeoutMillis = (target: Pick<TargetBase, "timeout">, options?: CallOptions): number =>
   Duration.toMillis(options?.timeout === undefined ? target.timeout : Duration.decode(options.timeout))

@@ -1,10 +1,10 @@
 /**
  * A child process in a process group of its own, so that signalling the group reaches every
- * grandchild it started. Output is split into lines; the last stderr lines are kept for errors.
+ * grandchild it started. Its output is read as Streams by the process registry (see `outputLines`).
  *
  * @internal
  */
-import { Deferred, Duration, Effect, Exit } from "effect"
+import { Deferred, Duration, Effect, Runtime } from "effect"
 import { type ChildProcess, spawn } from "node:child_process"
 
 /** How a process ended: exactly one of `code` and `signal` is set. */
@@ -20,8 +20,6 @@ export interface GroupChild {
   readonly exit: Deferred.Deferred<ExitInfo>
   /** The exit status once the leader has exited. */
   readonly exited: () => ExitInfo | undefined
-  /** The last stderr lines, oldest first. */
-  readonly stderrTail: () => ReadonlyArray<string>
   /** With `collectStdout`: what the process wrote to stdout so far, and whether it passed the limit. */
   readonly collectedStdout: () => CollectedOutput
 }
@@ -32,42 +30,17 @@ export interface CollectedOutput {
   readonly overflow: boolean
 }
 
-/** What to start, and where its output lines go. */
+/** What to start. */
 export interface SpawnOptions {
   readonly exec: string
   readonly args: ReadonlyArray<string>
   readonly cwd: string
   readonly env: NodeJS.ProcessEnv
-  readonly onLine: (stream: "stdout" | "stderr", line: string) => void
-  readonly tailLines?: number
-  /** Collect stdout as bytes (up to this many) instead of logging it as lines: it is the answer channel. */
+  /**
+   * Collect stdout as bytes (up to this many) instead of streaming it: it is the answer channel. A
+   * process that writes more is killed at once, group and all: nothing it writes can be used.
+   */
   readonly collectStdout?: number | undefined
-}
-
-const MAX_LINE = 64 * 1024
-
-/** Splits a byte stream into lines; a line longer than 64 KiB is cut so one process cannot exhaust memory. */
-export const lineSplitter = (emit: (line: string) => void) => {
-  let pending = ""
-  return {
-    push: (chunk: Buffer | string) => {
-      pending += chunk.toString()
-      let newline = pending.indexOf("\n")
-      while (newline !== -1) {
-        emit(pending.slice(0, newline).replace(/\r$/, ""))
-        pending = pending.slice(newline + 1)
-        newline = pending.indexOf("\n")
-      }
-      if (pending.length > MAX_LINE) {
-        emit(pending.slice(0, MAX_LINE) + "…")
-        pending = ""
-      }
-    },
-    flush: () => {
-      if (pending !== "") emit(pending)
-      pending = ""
-    }
-  }
 }
 
 /** Sends a signal to every process of the group; a group that is already gone is not an error. */
@@ -84,12 +57,13 @@ export const signalGroup = (pid: number, signal: NodeJS.Signals): boolean => {
 /**
  * Starts `exec` as the leader of a new process group (via `detached`, which calls setsid), with stdin a
  * pipe the host keeps open. Fails with the operating system's reason when the process cannot start.
+ * The child's `exit` event completes the exit Deferred through the runtime: the one callback bridge
+ * between Node's process events and Effect.
  */
 export const spawnGroup = (options: SpawnOptions): Effect.Effect<GroupChild, string> =>
-  Effect.flatMap(Deferred.make<ExitInfo>(), (exit) =>
+  Effect.flatMap(Effect.zip(Deferred.make<ExitInfo>(), Effect.runtime<never>()), ([exit, runtime]) =>
     Effect.async<GroupChild, string>((resume) => {
-      const tail: Array<string> = []
-      const keep = options.tailLines ?? 20
+      const complete = Runtime.runSync(runtime)
       let exitInfo: ExitInfo | undefined
       const child = spawn(options.exec, options.args, {
         cwd: options.cwd,
@@ -97,31 +71,26 @@ export const spawnGroup = (options: SpawnOptions): Effect.Effect<GroupChild, str
         detached: true,
         stdio: ["pipe", "pipe", "pipe"]
       })
-      const stdout = lineSplitter((line) => options.onLine("stdout", line))
-      const stderr = lineSplitter((line) => {
-        tail.push(line)
-        if (tail.length > keep) tail.shift()
-        options.onLine("stderr", line)
-      })
       const collected: Array<Buffer> = []
       let collectedSize = 0
       let overflow = false
       const limit = options.collectStdout
-      if (limit === undefined) {
-        child.stdout!.on("data", stdout.push).on("end", stdout.flush)
-      } else {
+      if (limit !== undefined) {
         child.stdout!.on("data", (chunk: Buffer) => {
           collectedSize += chunk.length
-          if (collectedSize > limit) overflow = true
-          else collected.push(chunk)
+          if (collectedSize <= limit) return void collected.push(chunk)
+          if (!overflow) {
+            overflow = true
+            signalGroup(child.pid!, "SIGKILL")
+            child.stdout!.destroy()
+          }
         })
       }
-      child.stderr!.on("data", stderr.push).on("end", stderr.flush)
       // A plugin that exits without reading stdin makes our writes fail with EPIPE; its exit is reported instead.
       child.stdin!.on("error", () => {})
       child.on("exit", (code, signal) => {
         exitInfo = { code, signal }
-        Deferred.unsafeDone(exit, Exit.succeed(exitInfo))
+        complete(Deferred.succeed(exit, exitInfo))
       })
       child.once("spawn", () =>
         resume(Effect.succeed({
@@ -129,7 +98,6 @@ export const spawnGroup = (options: SpawnOptions): Effect.Effect<GroupChild, str
           child,
           exit,
           exited: () => exitInfo,
-          stderrTail: () => tail.slice(),
           collectedStdout: () => {
             const buffer = Buffer.concat(collected)
             return { bytes: new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength), overflow }
@@ -171,15 +139,6 @@ const within = (
 /** Waits for the group leader's exit for at most `millis`; answers whether it exited. */
 export const exitedWithin = (group: GroupChild, millis: number): Effect.Effect<boolean> =>
   within(group.child, "exit", () => group.exited() !== undefined, millis)
-
-/** Waits for stdout and stderr to close (every line seen) for at most `millis`. */
-export const outputClosedWithin = (group: GroupChild, millis: number): Effect.Effect<boolean> =>
-  within(
-    group.child,
-    "close",
-    () => (group.child.stdout?.closed ?? true) && (group.child.stderr?.closed ?? true),
-    millis
-  )
 
 /** Asks the group to stop (stdin closed, SIGTERM to the group) without waiting: the first half of a stop. */
 export const terminateGroup = (child: GroupChild): void => {

@@ -4,15 +4,21 @@
  * sends SIGTERM to the plugin's process group too, and kills what is left) or because it died (even by
  * SIGKILL, which closes its pipes). Only in the second case is nobody left to stop the plugin's own
  * children, so only then does the plugin SIGKILL its process group. "Died" is told apart by the plugin
- * being re-parented: its parent pid is no longer the one it started with.
+ * being re-parented: its parent pid is no longer the host's. The host's pid comes from
+ * `GOPLUGIN_HOST_PID`, not from `process.ppid` at load time, which is already 1 when the host died while
+ * the plugin was still loading.
  *
  * @since 0.1.0
  */
 import { fstatSync } from "node:fs"
 import * as Effect from "effect/Effect"
 
-/** The parent pid when the SDK was loaded, i.e. the host that started the plugin. */
-const launcherPid = process.ppid
+/**
+ * The host's pid: `GOPLUGIN_HOST_PID` when the host set it (every goplugin host does), else the parent
+ * pid when the SDK was loaded (a plugin started by hand).
+ */
+const fromEnv = Number(process.env["GOPLUGIN_HOST_PID"])
+const launcherPid = Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : process.ppid
 
 /** How long to wait, after stdin closed, for the re-parenting that shows the host died. */
 const REPARENT_WAIT_MILLIS = 500

@@ -1,0 +1,64 @@
+/**
+ * The launcher of plugins that choose their own address and announce it as their first stdout line
+ * (hashicorp/go-plugin's handshake, for one). The protocol module supplies the extra environment and
+ * the parser of that line; the launcher starts the process, waits for the line (or the process's
+ * exit), and hands the parsed target on. Later stdout lines are logged as usual.
+ *
+ * @since 0.2.0
+ */
+import { Effect, Either } from "effect"
+import { newToken, pluginEnv, startRequest, targetBase, verifyBeforeStart } from "./internal/launchPlan.js"
+import type { Launcher, LaunchPlan, TargetBase } from "./Launcher.js"
+import { Md5Checker } from "./Md5Checker.js"
+import { PluginExited, PluginStartError, type StartError } from "./PluginError.js"
+import { ProcessRegistry } from "./ProcessRegistry.js"
+
+/**
+ * What a protocol tells the announced launcher.
+ *
+ * @since 0.2.0
+ */
+export interface AnnouncedOptions<Target> {
+  /** Short name for messages, e.g. "go-plugin". */
+  readonly kind: string
+  /** Environment added for the plugin (beside the `GOPLUGIN_*` variables). */
+  readonly env: (plan: LaunchPlan) => Effect.Effect<Readonly<Record<string, string>>, StartError>
+  /** Reads the announcement into a target; `Left` says why the line is refused. */
+  readonly parse: (line: string, base: TargetBase, plan: LaunchPlan) => Either.Either<Target, string>
+  /** Arguments of the plugin; default: `exec_args` as written. */
+  readonly args?: (plan: LaunchPlan) => ReadonlyArray<string>
+}
+
+/**
+ * A launcher that reads the address a plugin announces.
+ *
+ * @since 0.2.0
+ */
+export const make = <Target>(
+  options: AnnouncedOptions<Target>
+): Effect.Effect<Launcher<Target>, never, ProcessRegistry | Md5Checker> =>
+  Effect.gen(function*() {
+    const registry = yield* ProcessRegistry
+    const checker = yield* Md5Checker
+    const launch = (plan: LaunchPlan) =>
+      Effect.gen(function*() {
+        const { host } = plan
+        const plugin = plan.plugin.name
+        const startFailed = (reason: string) => new PluginStartError({ host, plugin, exec: plan.plugin.exec, reason })
+        yield* verifyBeforeStart(checker, plan)
+        const token = newToken()
+        const env = { ...(yield* options.env(plan)), ...pluginEnv(plan, token) }
+        const args = options.args?.(plan) ?? plan.plugin.spec.execArgs
+        const process = yield* registry.start(startRequest(plan, args, env, { announce: true }))
+        const exited = Effect.flatMap(process.awaitExit, (info) =>
+          Effect.flatMap(process.stderrTail, (lastStderr) =>
+            new PluginExited({ host, plugin, pid: process.pid, exitCode: info.code, signal: info.signal, lastStderr })))
+        const line = yield* Effect.raceFirst(Effect.mapError(process.announced, startFailed), exited)
+        const target = yield* Either.match(options.parse(line.trim(), targetBase(plan, token), plan), {
+          onLeft: (reason) => Effect.fail(startFailed(`its ${options.kind} announcement ${JSON.stringify(line.slice(0, 200))} was refused: ${reason}`)),
+          onRight: Effect.succeed
+        })
+        return { target, process, port: undefined, listening: Effect.void }
+      })
+    return { kind: options.kind, launch }
+  })
