@@ -35,6 +35,7 @@ export const ExitCode = {
 const codeByTag: Readonly<Record<string, number>> = {
   UsageError: ExitCode.usage,
   ConfigNotFound: ExitCode.config,
+  ConfigUnreadable: ExitCode.config,
   ConfigParseError: ExitCode.config,
   ConfigInvalid: ExitCode.config,
   HostNotFound: ExitCode.config,
