@@ -48,7 +48,7 @@ export const servicesLayer = (record: Recorder) =>
 
 /** Every service of the library over a config file, with recording registry and counting checker. */
 export const libraryLayer = (configFile: string, record: Recorder) =>
-  Layer.provideMerge(Executor.layer(), Layer.merge(servicesLayer(record), Discover.layerFile(configFile)))
+  Layer.provideMerge(Executor.layer(), Layer.merge(servicesLayer(record), Discover.layerFileNode(configFile)))
 
 /** One captured log line. */
 export interface LogLine {

@@ -67,7 +67,7 @@ const stderrLogger = Logger.withConsoleError(
 
 const services = Layer.mergeAll(
   NodeContext.layer,
-  Discover.layer,
+  Discover.layerNode,
   Md5Checker.layer,
   CallerFactory.layer,
   CliConfig.layer({ showBuiltIns: false }),

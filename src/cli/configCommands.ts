@@ -53,9 +53,9 @@ const warningsOf = (config: PluginConfig, drivers: ReadonlyMap<string, unknown>)
   const onSomeHost = new Set(Object.values(config.hosts).flatMap((host) => host.plugins))
   for (const [name, spec] of Object.entries(config.plugins)) {
     if (!onSomeHost.has(name)) warnings.push(`plugin "${name}" is on no host's ACL, so no host can run it`)
-    if (!drivers.has(spec.comm_type)) {
+    if (!drivers.has(spec.commType)) {
       warnings.push(
-        `plugin "${name}" uses comm_type "${spec.comm_type}", which has no built-in driver ` +
+        `plugin "${name}" uses comm_type "${spec.commType}", which has no built-in driver ` +
           `(${Array.from(drivers.keys()).join(", ")}); a host must add one with CallerFactory.withDrivers`
       )
     }
@@ -75,7 +75,7 @@ export const checkConfig = Effect.fn("cli.configCheck")(function*(config: Plugin
     Effect.map(quietly(Host.install(config, host)), (installed) => ({
       host,
       plugins: installed.allowed.map((plugin): CheckedPlugin => {
-        const protocol = config.plugins[plugin]?.comm_type ?? "?"
+        const protocol = config.plugins[plugin]?.commType ?? "?"
         const result = Host.lookup(installed, plugin)
         return Either.isRight(result)
           ? { plugin, protocol, ok: true, exec: result.right.exec, execFile: result.right.execFile, error: null }
