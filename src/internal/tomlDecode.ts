@@ -27,10 +27,27 @@ export const formatPath = (segments: ReadonlyArray<PropertyKey>): string =>
     })
     .join("")
 
-/** Schema messages end with the offending value (`Expected string, actual <value>`): quote only its start. */
+/**
+ * Schema messages end with the offending value (`Expected string, actual <value>`): quote only its
+ * start. A table whose keys are renamed on decoding is named after its encoded side; call it a table.
+ */
 const clipIssue = (message: string): string => {
-  const at = message.search(/\bactual /)
-  return at < 0 ? clip(message, 2 * maxQuoted) : message.slice(0, at + 7) + clip(message.slice(at + 7))
+  const named = message.replace(/\bStruct \(Encoded side\)/g, "a table")
+  const at = named.search(/\bactual /)
+  return at < 0 ? clip(named, 2 * maxQuoted) : named.slice(0, at + 7) + clip(named.slice(at + 7))
+}
+
+/**
+ * The bad spot of a line too long to quote: about {@link maxQuoted} characters around `column`, with a
+ * caret under it, in the `N:  text` layout smol-toml uses for short lines.
+ */
+const windowAround = (lineNumber: number, lineText: string, column: number): string => {
+  const from = Math.max(0, Math.min(column - 1 - maxQuoted / 2, lineText.length - maxQuoted))
+  const to = Math.min(lineText.length, from + maxQuoted)
+  const before = from > 0 ? "…" : ""
+  const shown = `${before}${lineText.slice(from, to)}${to < lineText.length ? "…" : ""}`
+  const gutter = `${lineNumber}:  `
+  return `${gutter}${shown}\n${" ".repeat(gutter.length + before.length + column - 1 - from)}^`
 }
 
 /** smol-toml reports an unclosed string as a control character; say what the user actually did. */
@@ -44,7 +61,9 @@ const toParseError = (file: string, text: string, error: unknown): ConfigParseEr
   const problem = unclosed
     ? `a string is not closed before the end of line ${error.line} (a "…" string cannot span lines)`
     : clip((first ?? error.message).replace(/^Invalid TOML document: /, ""), 2 * maxQuoted)
-  const excerpt = rest.map((line) => clip(line)).join("\n").replace(/\n+$/, "")
+  const excerpt = rest.every((line) => line.length <= maxQuoted)
+    ? rest.join("\n").replace(/\n+$/, "")
+    : windowAround(error.line, lineText, error.column)
   return new ConfigParseError({
     file,
     line: error.line,
