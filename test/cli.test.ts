@@ -247,10 +247,7 @@ describe("goplugin errors and help", () => {
       ["empty", "", "the file is empty"],
       ["folder", null, "it is a folder"],
       ["latin1", Buffer.from([0x5b, 0x6d, 0x65, 0x74, 0x61, 0x5d, 0x0a, 0xe9, 0x0a]), "not valid UTF-8"],
-      ["huge-timeout", "[settings]\ncall_timeout = 1e300\n", "settings.call_timeout"],
-      ["infinite-grace", "[settings]\nstop_grace = inf\n", "settings.stop_grace"],
-      ["no-name", `[plugins.""]\nmd5 = "d194b7bad208c2ddfa0ef597fd4abcc5"\nexec = "x"\ncomm_type = "rest"\n`, `plugins.""`],
-      ["long-value", `[settings]\ndebug = "${"x".repeat(10_000_000)}"\n`, "characters in all"]
+      ["long-value", `[settings]\ncall_timeout = 1e300\ndebug = "${"x".repeat(10_000_000)}"\n`, "characters in all"]
     ]
     const runs = await Promise.all(cases.map(async ([name, content]) => {
       const dir = path.join(temp, name)
