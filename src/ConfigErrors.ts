@@ -27,7 +27,11 @@ export class ConfigNotFound extends Schema.TaggedError<ConfigNotFound>()("Config
  */
 export const ConfigUnreadableReason = Schema.Literal("directory", "permission", "encoding", "io")
 
-/** The config path exists but cannot be read as text. */
+/**
+ * The config path exists but cannot be read as text.
+ *
+ * @since 0.2.0
+ */
 export class ConfigUnreadable extends Schema.TaggedError<ConfigUnreadable>()("ConfigUnreadable", {
   file: Schema.String,
   reason: ConfigUnreadableReason,

@@ -5,6 +5,7 @@
  *
  * @since 0.1.0
  */
+import type { PlatformError } from "@effect/platform/Error"
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as Path from "@effect/platform/Path"
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
@@ -117,13 +118,13 @@ export class Discover extends Context.Tag("goplugin-effect/Discover")<Discover, 
  */
 export const readConfigText = Effect.fn("Discover.readConfigText")(function*(file: string, reason: string) {
   const fs = yield* FileSystem.FileSystem
-  const failed = (error: unknown) => {
-    const system = error as { readonly _tag?: string; readonly reason?: string; readonly message?: string }
-    const detail = clip(system.message ?? String(error))
-    if (system._tag === "SystemError" && system.reason === "NotFound") {
+  const failed = (error: PlatformError): ConfigNotFound | ConfigUnreadable => {
+    const systemReason = error._tag === "SystemError" ? error.reason : undefined
+    if (systemReason === "NotFound") {
       return new ConfigNotFound({ tried: [file], reason: `${reason}; no such file`, cause: error })
     }
-    const kind = system.reason === "PermissionDenied" ? "permission" : /EISDIR/.test(detail) ? "directory" : "io"
+    const detail = clip(error.message)
+    const kind = systemReason === "PermissionDenied" ? "permission" : /EISDIR/.test(detail) ? "directory" : "io"
     return new ConfigUnreadable({ file, reason: kind, detail, cause: error })
   }
   const info = yield* Effect.mapError(fs.stat(file), failed)
