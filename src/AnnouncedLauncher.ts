@@ -7,9 +7,8 @@
  * @since 0.2.0
  */
 import { Effect, Either } from "effect"
-import { newToken, pluginEnv, startRequest, targetBase, verifyBeforeStart } from "./internal/launchPlan.js"
+import { newToken, pluginEnv, startRequest, targetBase } from "./internal/launchPlan.js"
 import type { Launcher, LaunchPlan, TargetBase } from "./Launcher.js"
-import { Md5Checker } from "./Md5Checker.js"
 import { PluginExited, PluginStartError, type StartError } from "./PluginError.js"
 import { ProcessRegistry } from "./ProcessRegistry.js"
 
@@ -36,16 +35,15 @@ export interface AnnouncedOptions<Target> {
  */
 export const make = <Target>(
   options: AnnouncedOptions<Target>
-): Effect.Effect<Launcher<Target>, never, ProcessRegistry | Md5Checker> =>
+): Effect.Effect<Launcher<Target>, never, ProcessRegistry> =>
   Effect.gen(function*() {
     const registry = yield* ProcessRegistry
-    const checker = yield* Md5Checker
     const launch = (plan: LaunchPlan) =>
       Effect.gen(function*() {
         const { host } = plan
         const plugin = plan.plugin.name
         const startFailed = (reason: string) => new PluginStartError({ host, plugin, exec: plan.plugin.exec, reason })
-        yield* verifyBeforeStart(checker, plan)
+        yield* plan.verify
         const token = newToken()
         const env = { ...(yield* options.env(plan)), ...pluginEnv(plan, token) }
         const args = options.args?.(plan) ?? plan.plugin.spec.execArgs

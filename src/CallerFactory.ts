@@ -45,12 +45,6 @@ export interface CallerDriver {
 /**
  * A driver from a launcher and a transport of the same target type.
  *
- * @example
- * ```ts
- * const nano = CallerFactory.driver("nano", portLauncher, NanoTransport.transport)
- * program.pipe(Effect.provide(GoPlugin.layer({ drivers: [nano] })))
- * ```
- *
  * @since 0.2.0
  */
 export const driver = <Target>(commType: string, launcher: Launcher<Target>, transport: Transport<Target>): CallerDriver => ({
@@ -106,14 +100,36 @@ export const builtinDrivers: Effect.Effect<ReadonlyArray<CallerDriver>, never, P
 )
 
 /**
+ * A driver, or an effect that builds one from the built-in launchers (so a new transport can reuse
+ * the port launcher without building it itself).
+ *
+ * @since 0.2.0
+ */
+export type DriverInput = CallerDriver | Effect.Effect<CallerDriver, never, PortLauncher | PerCallLauncher>
+
+/**
  * The built-in drivers plus your own, e.g. for a `comm_type` the library does not know.
+ *
+ * @example
+ * ```ts
+ * // A new transport on the built-in port launcher:
+ * const nano = Effect.map(PortLauncher.PortLauncher, (port) => CallerFactory.driver("nano", port, NanoTransport))
+ * program.pipe(Effect.provide(GoPlugin.layer({ drivers: [nano] })))
+ * ```
  *
  * @since 0.1.0
  */
 export const withDrivers = (
-  ...drivers: ReadonlyArray<CallerDriver>
+  ...drivers: ReadonlyArray<DriverInput>
 ): Layer.Layer<CallerFactory, never, PortLauncher | PerCallLauncher> =>
-  Layer.effect(CallerFactory, Effect.map(builtinDrivers, (builtin) => make([...builtin, ...drivers])))
+  Layer.effect(
+    CallerFactory,
+    Effect.gen(function*() {
+      const builtin = yield* builtinDrivers
+      const extra = yield* Effect.forEach(drivers, (input) => (Effect.isEffect(input) ? input : Effect.succeed(input)))
+      return make([...builtin, ...extra])
+    })
+  )
 
 /**
  * The built-in drivers (`rest`, `grpc`, `stdio`).

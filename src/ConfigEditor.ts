@@ -68,11 +68,14 @@ const tableKey = (key: string): string => (bareKey.test(key) ? key : JSON.string
 const renderTable = (keys: ReadonlyArray<string>, body: Table): string =>
   `[${keys.map(tableKey).join(".")}]\n${stringifyToml(body).trimEnd()}`
 
-/** The fields in which an existing entry differs from the new one, compared after decoding (defaults filled in). */
+/** The entry as TOML keys with defaults filled in (decoded, then encoded back), so equal settings compare equal. */
+const normalised = (entry: unknown): Either.Either<unknown, unknown> =>
+  Either.flatMap(Schema.decodeUnknownEither(PluginSpec)(entry), Schema.encodeEither(PluginSpec))
+
+/** The TOML keys in which an existing entry differs from the new one, compared with defaults filled in. */
 const differingFields = (existing: unknown, entry: Table): ReadonlyArray<string> => {
-  const decode = Schema.decodeUnknownEither(PluginSpec)
-  const before = decode(existing)
-  const after = decode(entry)
+  const before = normalised(existing)
+  const after = normalised(entry)
   const [a, b]: [unknown, unknown] = Either.isRight(before) && Either.isRight(after)
     ? [before.right, after.right]
     : [existing, entry]

@@ -146,6 +146,7 @@ export const make = (installed: Host.InstalledHost, options: ContainerOptions = 
       execTime: plugin.spec.execTime,
       maxResponseBytes,
       traceCalls: options.traceCalls ?? false,
+      verify: checker.verify(plugin.name, plugin.execFile, { md5: plugin.spec.md5, sha256: plugin.spec.sha256 }),
       verifyCached: Effect.provideService(verifyCached(plugin.name, plugin.execFile, plugin.spec), Md5Checker, checker)
     })
 

@@ -4,6 +4,8 @@
  *
  * @since 0.1.0
  */
+import * as FileSystem from "@effect/platform/FileSystem"
+import * as Path from "@effect/platform/Path"
 import { Context, Effect, Layer, type Scope } from "effect"
 import { CallerFactory } from "./CallerFactory.js"
 import * as Container from "./Container.js"
@@ -37,7 +39,11 @@ export class Executor extends Context.Tag("goplugin-effect/Executor")<Executor, 
 /** Builds an executor over an already-loaded config. */
 export const make = (config: PluginConfig, options: ExecutorOptions = {}) =>
   Effect.gen(function*() {
-    const context = yield* Effect.context<CallerFactory | Md5Checker>()
+    // Only the services: the layer's own Scope must not replace the caller's, or containers would live
+    // until the layer is released instead of the scope that asked for them.
+    const context = Context.pick(CallerFactory, Md5Checker, FileSystem.FileSystem, Path.Path)(
+      yield* Effect.context<CallerFactory | Md5Checker | FileSystem.FileSystem | Path.Path>()
+    )
     return Executor.of({
       config,
       fromHost: (host) =>
@@ -56,11 +62,11 @@ export const fromHost = (host: string): Effect.Effect<Container.Container, HostN
 /** An executor over the config that `Discover` finds. */
 export const layer = (
   options: ExecutorOptions = {}
-): Layer.Layer<Executor, ConfigError, Discover | CallerFactory | Md5Checker> =>
+): Layer.Layer<Executor, ConfigError, Discover | CallerFactory | Md5Checker | FileSystem.FileSystem | Path.Path> =>
   Layer.effect(Executor, Effect.flatMap(Discover, (discover) => discover.load).pipe(Effect.flatMap((config) => make(config, options))))
 
 /** An executor over a config given as a value. */
 export const layerConfig = (
   config: PluginConfig,
   options: ExecutorOptions = {}
-): Layer.Layer<Executor, never, CallerFactory | Md5Checker> => Layer.effect(Executor, make(config, options))
+): Layer.Layer<Executor, never, CallerFactory | Md5Checker | FileSystem.FileSystem | Path.Path> => Layer.effect(Executor, make(config, options))

@@ -17,7 +17,7 @@ export interface GoPluginOptions extends Executor.ExecutorOptions {
   /** Use this config file instead of discovering it from `GOPLUGIN_DIR` / `$HOME/.goplugin`. */
   readonly configFile?: string | undefined
   /** Extra drivers (a launcher and a transport each), for `comm_type`s the library does not know. */
-  readonly drivers?: ReadonlyArray<CallerFactory.CallerDriver>
+  readonly drivers?: ReadonlyArray<CallerFactory.DriverInput>
   /**
    * Start the orphan guard (default true): if this process dies without stopping its plugins, even by
    * SIGKILL, every plugin's process group is killed within moments. See docs/security.md.
@@ -43,7 +43,7 @@ export type GoPluginServices = Executor.Executor | Discover.Discover | PluginSer
  * ```
  */
 export const layer = (options: GoPluginOptions = {}): Layer.Layer<GoPluginServices, ConfigError> => {
-  const services = Layer.merge(
+  const services = Layer.provideMerge(
     options.configFile === undefined ? Discover.layer : Discover.layerFile(options.configFile),
     PluginServices.layer(options.drivers, { orphanGuard: options.orphanGuard })
   )

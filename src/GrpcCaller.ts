@@ -45,10 +45,14 @@ export const clientConstructor = (): PluginClientConstructor => {
   return loaded
 }
 
-const reasonOf = (code: grpc.status): CallError["reason"] => {
+/** grpc-js's words for an UNAVAILABLE call that never reached a connection. */
+const NO_CONNECTION = /ECONNREFUSED|ENOENT|No connection established|failed to connect/i
+
+const reasonOf = (code: grpc.status, details: string): CallError["reason"] => {
   switch (code) {
     case grpc.status.UNAVAILABLE:
-      return "connect"
+      // Never sent (safe to retry) apart from sent and lost (outcome unknown).
+      return NO_CONNECTION.test(details) ? "refused" : "dropped"
     case grpc.status.DEADLINE_EXCEEDED:
       return "timeout"
     case grpc.status.CANCELLED:
@@ -96,7 +100,7 @@ export const make = (target: NetworkTarget): Effect.Effect<Caller, never, Scope.
           const pending = invoke({ deadline: Date.now() + timeoutMillis }, (error, response) => {
             if (error !== null) {
               const detail = `${grpc.status[error.code] ?? error.code}: ${error.details || error.message}`
-              return fail(reasonOf(error.code), detail)
+              return fail(reasonOf(error.code, error.details ?? ""), detail)
             }
             const status = response?.Status ?? ""
             const answer = response?.Data?.Response ?? ""

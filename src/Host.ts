@@ -1,14 +1,14 @@
 /**
  * A host is a hostname plus the plugins its `[hosts.<name>]` entry allows. Installing a host resolves
  * each allowed plugin's executable and verifies its checksum; a plugin that fails is kept with its
- * reason, never dropped silently.
+ * reason, never dropped silently. Files are looked at through `@effect/platform`'s `FileSystem` and
+ * `Path`, so the requirement shows in the types and tests can swap them.
  *
  * @since 0.1.0
  */
+import * as FileSystem from "@effect/platform/FileSystem"
+import * as Path from "@effect/platform/Path"
 import { Effect, Either } from "effect"
-import * as fs from "node:fs/promises"
-import * as path from "node:path"
-import { isFile } from "./internal/files.js"
 import { Md5Checker } from "./Md5Checker.js"
 import {
   ExecutableNotFound,
@@ -42,11 +42,20 @@ export interface InstalledHost {
   readonly failures: ReadonlyMap<string, VerifyError | PluginNotFound>
 }
 
-const isExecutableFile = (file: string): Promise<boolean> =>
-  fs.stat(file).then(
-    (stat) => stat.isFile() && fs.access(file, fs.constants.X_OK).then(() => true, () => false),
-    () => false
-  )
+/** The file's stat, or none when it cannot be looked at (missing, no permission): both mean "not there". */
+const statOf = (file: string) =>
+  Effect.flatMap(FileSystem.FileSystem, (fs) => Effect.option(fs.stat(file)))
+
+/**
+ * A regular file with an execute bit set. The bits stand in for `access(X_OK)`, which `FileSystem` does
+ * not offer; a file executable only by another user passes here and fails at spawn with a
+ * `PluginStartError` that names it.
+ */
+const isExecutableFile = (file: string) =>
+  Effect.map(statOf(file), (info) => info._tag === "Some" && info.value.type === "File" && (info.value.mode & 0o111) !== 0)
+
+const isRegularFile = (file: string) =>
+  Effect.map(statOf(file), (info) => info._tag === "Some" && info.value.type === "File")
 
 /**
  * Resolves `exec` the way the wire contract says: absolute, relative to the config folder when it
@@ -57,19 +66,21 @@ export const resolveExec = (
   exec: string,
   configDir: string,
   searchPath: string | undefined = process.env["PATH"]
-): Effect.Effect<string, ExecutableNotFound> =>
-  Effect.promise(async () => {
+): Effect.Effect<string, ExecutableNotFound, FileSystem.FileSystem | Path.Path> =>
+  Effect.gen(function*() {
+    const path = yield* Path.Path
+    const delimiter = path.sep === "\\" ? ";" : ":"
     const candidates = path.isAbsolute(exec)
       ? [exec]
       : exec.includes("/")
       ? [path.resolve(configDir, exec)]
-      : (searchPath ?? "").split(path.delimiter).filter((dir) => dir !== "").map((dir) => path.join(dir, exec))
+      : (searchPath ?? "").split(delimiter).filter((dir) => dir !== "").map((dir) => path.join(dir, exec))
     for (const candidate of candidates) {
-      if (await isExecutableFile(candidate)) return Either.right(candidate)
+      if (yield* isExecutableFile(candidate)) return candidate
     }
     const tried = candidates.length === 0 ? ["$PATH (empty)"] : candidates
-    return Either.left(new ExecutableNotFound({ plugin, field: "exec", value: exec, tried }))
-  }).pipe(Effect.flatten)
+    return yield* new ExecutableNotFound({ plugin, field: "exec", value: exec, tried })
+  })
 
 /** Resolves `exec_file` (default: the resolved `exec`) against the config folder. */
 export const resolveExecFile = (
@@ -77,14 +88,14 @@ export const resolveExecFile = (
   spec: PluginSpec,
   exec: string,
   configDir: string
-): Effect.Effect<string, ExecutableNotFound> => {
-  if (spec.exec_file === undefined) return Effect.succeed(exec)
-  const file = path.resolve(configDir, spec.exec_file)
-  return Effect.flatMap(isFile(file), (found) =>
-    found
-      ? Effect.succeed(file)
-      : Effect.fail(new ExecutableNotFound({ plugin, field: "exec_file", value: spec.exec_file!, tried: [file] })))
-}
+): Effect.Effect<string, ExecutableNotFound, FileSystem.FileSystem | Path.Path> =>
+  Effect.gen(function*() {
+    const execFile = spec.execFile
+    if (execFile === undefined) return exec
+    const file = (yield* Path.Path).resolve(configDir, execFile)
+    if (yield* isRegularFile(file)) return file
+    return yield* new ExecutableNotFound({ plugin, field: "exec_file", value: execFile, tried: [file] })
+  })
 
 /** Resolves and verifies one plugin of a host. */
 export const installPlugin = Effect.fn("Host.installPlugin")(function*(

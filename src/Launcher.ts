@@ -103,6 +103,8 @@ export interface LaunchPlan {
   readonly execTime: Duration.Duration
   readonly maxResponseBytes: number
   readonly traceCalls: boolean
+  /** Verifies the executable's checksum in full: run right before a long-lived plugin starts, so a swapped file is refused. */
+  readonly verify: Effect.Effect<void, ChecksumMismatch | FileUnreadable>
   /** Verifies the executable's checksum, skipping the read when the file is unchanged since it last passed. */
   readonly verifyCached: Effect.Effect<void, ChecksumMismatch | FileUnreadable>
 }

@@ -188,10 +188,10 @@ export const resolve = Effect.fn("Manifest.resolve")(function*(manifest: Manifes
   const { plugin, dir, raw } = manifest
   const exec = execForConfig(plugin.exec, dir)
   const resolvedExec = yield* Effect.mapError(Host.resolveExec(plugin.name, exec, dir), (e) => notFound(manifest, e))
-  const execFile = plugin.exec_file === undefined ? resolvedExec : path.resolve(dir, plugin.exec_file)
+  const execFile = plugin.execFile === undefined ? resolvedExec : path.resolve(dir, plugin.execFile)
   if (!(yield* isFile(execFile))) {
-    const field = plugin.exec_file === undefined ? "exec" : "exec_file"
-    const value = plugin.exec_file ?? plugin.exec
+    const field = plugin.execFile === undefined ? "exec" : "exec_file"
+    const value = plugin.execFile ?? plugin.exec
     return yield* notFound(manifest, new ExecutableNotFound({ plugin: plugin.name, field, value, tried: [execFile] }))
   }
   const checker = yield* Md5Checker
@@ -204,7 +204,7 @@ export const resolve = Effect.fn("Manifest.resolve")(function*(manifest: Manifes
   delete written["name"]
   delete written["hosts"]
   if (sha256 !== undefined) written["sha256"] = sha256
-  if (raw["exec_args"] !== undefined) written["exec_args"] = plugin.exec_args.map((arg) => argForConfig(arg, dir, plugin.exec_file))
+  if (raw["exec_args"] !== undefined) written["exec_args"] = plugin.execArgs.map((arg) => argForConfig(arg, dir, plugin.execFile))
   if (raw["exec_file"] !== undefined) written["exec_file"] = execFile
   const ordered = [...keyOrder.filter((key) => key in written), ...Object.keys(written).filter((key) => !keyOrder.includes(key))]
   const entry = Object.fromEntries(ordered.map((key) => [key, written[key]]))

@@ -7,7 +7,7 @@
  *
  * @since 0.1.0
  */
-import { Clock, Duration, Effect, Either, FiberRef, Layer, Option } from "effect"
+import { Clock, Effect, Either, FiberRef, Layer, Option } from "effect"
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
 import type { Caller } from "./Caller.js"
@@ -254,7 +254,7 @@ const runSteps = (pipeline: Pipeline, options: RunOptions) =>
         const outcome = yield* Effect.gen(function*() {
           const payload = yield* buildPayload(context, step)
           const caller = yield* Effect.locally(callers.get(step.plugin)!, FiberRef.currentLogAnnotations, pluginAnnotations)
-          return yield* caller.exec(step.command, payload, step.timeout === undefined ? {} : { timeout: Duration.seconds(step.timeout) })
+          return yield* caller.exec(step.command, payload, step.timeout === undefined ? {} : { timeout: step.timeout })
         }).pipe(Effect.either)
         const endNanos = yield* Clock.currentTimeNanos
         const result: StepResult = {

@@ -7,7 +7,7 @@
  */
 import { Either, Schema } from "effect"
 import * as path from "node:path"
-import { PluginSpec, Settings } from "./PluginConfig.js"
+import { PluginSpec, Seconds, Settings } from "./PluginConfig.js"
 import { type ConfigParseError, PipelineInvalid, SubstitutionError } from "./PluginError.js"
 import { decodeStrict, parseTomlText } from "./internal/tomlDecode.js"
 import { parseTemplate, referencesOf, referenceText, type Segment, stringLeaves } from "./internal/substitute.js"
@@ -17,10 +17,6 @@ const NAME = /^[A-Za-z0-9_-]+$/
 /** A step or variable name: letters, digits, `_` and `-`, so that `${steps.NAME.output}` can name it. */
 export const ReferenceName = Schema.String.pipe(
   Schema.pattern(NAME, { message: () => "expected a name of letters, digits, '_' and '-'" })
-)
-
-const Seconds = Schema.Number.pipe(
-  Schema.greaterThan(0, { message: () => "expected a number of seconds greater than 0" })
 )
 
 /**
@@ -45,8 +41,8 @@ export const Step = Schema.Struct({
   config: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.Unknown })),
   parallel: Schema.optionalWith(Schema.Boolean, { default: () => false }),
   continue_on_error: Schema.optionalWith(Schema.Boolean, { default: () => false }),
-  /** Time limit of the step's call in seconds; default the plugin's `call_timeout`. */
-  timeout: Schema.optional(Seconds)
+  /** Time limit of the step's call, written in seconds; default the plugin's `call_timeout`. */
+  timeout: Schema.optionalWith(Seconds, { exact: true })
 })
 
 /** The whole pipeline file as TOML gives it. */

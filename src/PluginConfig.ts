@@ -1,6 +1,9 @@
 /**
- * The typed shape of `config.toml`: `[meta]`, `[settings]`, `[plugins.<name>]` and `[hosts.<name>]`,
- * decoded with `effect`'s `Schema`. See `docs/configuration.md` for every field.
+ * The shape of `config.toml`: `[meta]`, `[settings]`, `[plugins.<name>]` and `[hosts.<name>]`. The
+ * schemas' encoded side is the TOML as written (snake_case keys, times in seconds); their decoded side
+ * is the domain model the rest of the library uses (camelCase, `Duration`s). The file is decoded once,
+ * by `Discover`, and nothing below it sees seconds or snake_case. Encoding a decoded config gives the
+ * TOML shape back (with every default filled in). See `docs/configuration.md` for every field.
  *
  * @since 0.1.0
  */
@@ -13,8 +16,36 @@ const hexDigest = (length: number, name: string) =>
     })
   )
 
-const Seconds = Schema.Number.pipe(
-  Schema.greaterThan(0, { message: () => "expected a number of seconds greater than 0" })
+/**
+ * The longest time a config may set, in milliseconds: Node's timers hold a signed 32-bit number of
+ * milliseconds, and a longer delay fires after ~1 ms instead (TimeoutOverflowWarning).
+ *
+ * @since 0.2.0
+ */
+export const maxDurationMillis = 2 ** 31 - 1
+
+/**
+ * A time written in seconds (a TOML integer or float), decoded into a `Duration`. Refuses what no timer
+ * can wait for: zero or less, `nan`, `inf`, and more than {@link maxDurationMillis} (about 24.8 days).
+ *
+ * @since 0.2.0
+ */
+export const Seconds: Schema.Schema<Duration.Duration, number> = Schema.transform(
+  Schema.Number.pipe(
+    Schema.filter((seconds) =>
+      Number.isNaN(seconds)
+        ? "expected a number of seconds, got nan"
+        : !Number.isFinite(seconds)
+        ? `expected a finite number of seconds, got ${seconds > 0 ? "inf" : "-inf"}`
+        : seconds <= 0
+        ? "expected a number of seconds greater than 0"
+        : seconds * 1000 > maxDurationMillis
+        ? `expected at most ${maxDurationMillis / 1000} seconds (about 24.8 days, the longest a timer can wait)`
+        : true
+    )
+  ),
+  Schema.DurationFromSelf,
+  { strict: true, decode: (seconds) => Duration.seconds(seconds), encode: (duration) => Duration.toSeconds(duration) }
 )
 
 /**
@@ -32,53 +63,63 @@ export const CommPort = Schema.Union(
 /** `[meta]`: free-form information about the config; unknown keys are kept. */
 export const Meta = Schema.Struct(
   {
-    version: Schema.optional(Schema.String),
-    author: Schema.optional(Schema.String),
-    contributors: Schema.optional(Schema.Array(Schema.String))
+    version: Schema.optionalWith(Schema.String, { exact: true }),
+    author: Schema.optionalWith(Schema.String, { exact: true }),
+    contributors: Schema.optionalWith(Schema.Array(Schema.String), { exact: true })
   },
   Schema.Record({ key: Schema.String, value: Schema.Unknown })
 )
 
 const Count = Schema.Int.pipe(Schema.positive({ message: () => "expected a whole number greater than 0" }))
 
-/** `[settings]`: defaults for every plugin. Times are in seconds. */
+/** An optional TOML key `key` with a default, decoded under another (camelCase) name. */
+const withDefault = <A, I, R>(schema: Schema.Schema<A, I, R>, key: string, value: () => A) =>
+  Schema.optionalWith(schema, { default: value, exact: true }).pipe(Schema.fromKey(key))
+
+/** `[settings]`: defaults for every plugin. Times are written in seconds and decoded as `Duration`s. */
 export const Settings = Schema.Struct({
-  debug: Schema.optionalWith(Schema.Boolean, { default: () => false }),
+  debug: Schema.optionalWith(Schema.Boolean, { default: () => false, exact: true }),
   /** Time limit of one call (a plugin's own `call_timeout` overrides it). */
-  call_timeout: Schema.optionalWith(Seconds, { default: () => 5 }),
+  callTimeout: withDefault(Seconds, "call_timeout", () => Duration.seconds(5)),
   /** Time between SIGTERM and SIGKILL when a plugin is stopped. */
-  stop_grace: Schema.optionalWith(Seconds, { default: () => 2 }),
+  stopGrace: withDefault(Seconds, "stop_grace", () => Duration.seconds(2)),
   /** Largest answer accepted from a plugin, in bytes. */
-  max_response_bytes: Schema.optionalWith(Count, { default: () => 64 * 1024 * 1024 }),
+  maxResponseBytes: withDefault(Count, "max_response_bytes", () => 64 * 1024 * 1024),
   /** Restart plugins that exit or stop answering (a plugin's own `restart` overrides it). */
-  restart: Schema.optionalWith(Schema.Boolean, { default: () => true }),
+  restart: Schema.optionalWith(Schema.Boolean, { default: () => true, exact: true }),
   /** Time between health Pings of a running plugin. */
-  health_interval: Schema.optionalWith(Seconds, { default: () => 5 }),
+  healthInterval: withDefault(Seconds, "health_interval", () => Duration.seconds(5)),
   /** A health Ping slower than this counts as failed. */
-  health_timeout: Schema.optionalWith(Seconds, { default: () => 2 }),
+  healthTimeout: withDefault(Seconds, "health_timeout", () => Duration.seconds(2)),
   /** Failed health Pings in a row that make a plugin unhealthy (it is then restarted). */
-  unhealthy_after: Schema.optionalWith(Count, { default: () => 3 }),
+  unhealthyAfter: withDefault(Count, "unhealthy_after", () => 3),
   /** Restarts allowed within `restart_window` before the supervisor gives up. */
-  max_restarts: Schema.optionalWith(Count, { default: () => 5 }),
+  maxRestarts: withDefault(Count, "max_restarts", () => 5),
   /** The crash budget's window. */
-  restart_window: Schema.optionalWith(Seconds, { default: () => 60 })
+  restartWindow: withDefault(Seconds, "restart_window", () => Duration.seconds(60))
 })
 /** The decoded `[settings]` table. */
 export type Settings = typeof Settings.Type
 
 /** `[plugins.<name>]`: one plugin executable and how to reach it. */
 export const PluginSpec = Schema.Struct({
-  author: Schema.optional(Schema.String),
+  author: Schema.optionalWith(Schema.String, { exact: true }),
   md5: hexDigest(32, "an md5 digest"),
-  sha256: Schema.optional(hexDigest(64, "a sha256 digest")),
+  sha256: Schema.optionalWith(hexDigest(64, "a sha256 digest"), { exact: true }),
   exec: Schema.NonEmptyTrimmedString,
-  exec_args: Schema.optionalWith(Schema.Array(Schema.String), { default: () => [] }),
-  exec_file: Schema.optional(Schema.NonEmptyTrimmedString),
-  exec_time: Schema.optionalWith(Seconds, { default: () => 5 }),
-  comm_type: Schema.NonEmptyTrimmedString,
-  comm_port: Schema.optional(CommPort),
-  call_timeout: Schema.optional(Seconds),
-  restart: Schema.optional(Schema.Boolean)
+  /** Arguments given to `exec`. */
+  execArgs: withDefault(Schema.Array(Schema.String), "exec_args", () => []),
+  /** The file whose checksum is verified, when it is not `exec` itself (a script run by an interpreter). */
+  execFile: Schema.optionalWith(Schema.NonEmptyTrimmedString, { exact: true }).pipe(Schema.fromKey("exec_file")),
+  /** How long the plugin may take to answer its first Ping. */
+  execTime: withDefault(Seconds, "exec_time", () => Duration.seconds(5)),
+  /** The transport: `grpc`, `rest` or `stdio` (or a driver's own name). */
+  commType: Schema.propertySignature(Schema.NonEmptyTrimmedString).pipe(Schema.fromKey("comm_type")),
+  /** The port to listen on; 0 or absent picks a free one (see {@link configuredPort}). */
+  commPort: Schema.optionalWith(CommPort, { exact: true }).pipe(Schema.fromKey("comm_port")),
+  /** This plugin's call time limit, overriding `[settings] call_timeout`. */
+  callTimeout: Schema.optionalWith(Seconds, { exact: true }).pipe(Schema.fromKey("call_timeout")),
+  restart: Schema.optionalWith(Schema.Boolean, { exact: true })
 })
 /** The decoded `[plugins.<name>]` table. */
 export type PluginSpec = typeof PluginSpec.Type
@@ -90,12 +131,12 @@ export const HostSpec = Schema.Struct({
 /** The decoded `[hosts.<name>]` table. */
 export type HostSpec = typeof HostSpec.Type
 
-/** The whole file as TOML gives it; `file` and `dir` are added after decoding. */
+/** The whole file; `file` and `dir` are added after decoding. */
 export const PluginConfigFile = Schema.Struct({
-  meta: Schema.optionalWith(Meta, { default: () => ({}) }),
-  settings: Schema.optionalWith(Settings, { default: () => Settings.make({}) }),
-  plugins: Schema.optionalWith(Schema.Record({ key: Schema.String, value: PluginSpec }), { default: () => ({}) }),
-  hosts: Schema.optionalWith(Schema.Record({ key: Schema.String, value: HostSpec }), { default: () => ({}) })
+  meta: Schema.optionalWith(Meta, { default: () => ({}), exact: true }),
+  settings: Schema.optionalWith(Settings, { default: () => Settings.make({}), exact: true }),
+  plugins: Schema.optionalWith(Schema.Record({ key: Schema.String, value: PluginSpec }), { default: () => ({}), exact: true }),
+  hosts: Schema.optionalWith(Schema.Record({ key: Schema.String, value: HostSpec }), { default: () => ({}), exact: true })
 })
 
 /** A decoded config, with the absolute path of the file it came from. */
@@ -108,13 +149,13 @@ export interface PluginConfig extends Schema.Schema.Type<typeof PluginConfigFile
 
 /** How long a call to this plugin may take before it fails with a timeout. */
 export const callTimeoutOf = (config: PluginConfig, spec: PluginSpec): Duration.Duration =>
-  Duration.seconds(spec.call_timeout ?? config.settings.call_timeout)
+  spec.callTimeout ?? config.settings.callTimeout
 
 /** The port a plugin is told to use: an explicit `--port` in `exec_args` wins over `comm_port`. */
 export const configuredPort = (spec: PluginSpec): number | undefined => {
-  const fromArgs = portInArgs(spec.exec_args)
+  const fromArgs = portInArgs(spec.execArgs)
   if (fromArgs !== undefined) return fromArgs
-  return spec.comm_port === undefined || spec.comm_port === 0 ? undefined : spec.comm_port
+  return spec.commPort === undefined || spec.commPort === 0 ? undefined : spec.commPort
 }
 
 /** The value of `--port N` or `--port=N` in an argument list, if any. */

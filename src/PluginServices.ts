@@ -1,10 +1,14 @@
 /**
- * The services that start and call plugins, without config discovery: checksum verification, the
- * process registry, the launchers and the drivers. `GoPlugin.layer` adds discovery and the executor;
+ * The services that start and call plugins, without config discovery: Node's file system and paths,
+ * checksum verification, the process registry, the launchers and the drivers. `GoPlugin.layer` adds discovery and the executor;
  * pipelines of inline plugins use this alone.
  *
  * @since 0.2.0
  */
+import type * as FileSystem from "@effect/platform/FileSystem"
+import type * as Path from "@effect/platform/Path"
+import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
+import * as NodePath from "@effect/platform-node/NodePath"
 import { Layer } from "effect"
 import * as CallerFactory from "./CallerFactory.js"
 import * as Md5Checker from "./Md5Checker.js"
@@ -18,6 +22,8 @@ import * as ProcessRegistry from "./ProcessRegistry.js"
  * @since 0.2.0
  */
 export type PluginServices =
+  | FileSystem.FileSystem
+  | Path.Path
   | Md5Checker.Md5Checker
   | ProcessRegistry.ProcessRegistry
   | PortLauncher.PortLauncher
@@ -31,10 +37,23 @@ export type PluginServices =
  * @since 0.2.0
  */
 export const layer = (
-  drivers: ReadonlyArray<CallerFactory.CallerDriver> = [],
+  drivers: ReadonlyArray<CallerFactory.DriverInput> = [],
   registry: ProcessRegistry.RegistryOptions = {}
 ): Layer.Layer<PluginServices> => {
-  const processes = Layer.merge(Md5Checker.layer, ProcessRegistry.layerWith(registry))
-  const launchers = Layer.provideMerge(Layer.merge(PortLauncher.layer, PerCallLauncher.layer), processes)
+  return layerOver(Layer.mergeAll(Md5Checker.layer, ProcessRegistry.layerWith(registry)), drivers)
+}
+
+/**
+ * The launchers and drivers over a checksum checker and a process registry of your choice (test
+ * doubles, a recording registry), plus Node's file system and paths.
+ *
+ * @since 0.2.0
+ */
+export const layerOver = <E>(
+  processes: Layer.Layer<Md5Checker.Md5Checker | ProcessRegistry.ProcessRegistry, E>,
+  drivers: ReadonlyArray<CallerFactory.DriverInput> = []
+): Layer.Layer<PluginServices, E> => {
+  const base = Layer.mergeAll(processes, NodeFileSystem.layer, NodePath.layer)
+  const launchers = Layer.provideMerge(Layer.merge(PortLauncher.layer, PerCallLauncher.layer), base)
   return Layer.provideMerge(CallerFactory.withDrivers(...drivers), launchers)
 }

@@ -8,10 +8,9 @@
  */
 import { Context, Effect, Layer } from "effect"
 import { freePort, portAccepts } from "./internal/readiness.js"
-import { newToken, pluginEnv, startRequest, targetBase, verifyBeforeStart } from "./internal/launchPlan.js"
+import { newToken, pluginEnv, startRequest, targetBase } from "./internal/launchPlan.js"
 import { holderOutside, listeningInodes, ownedByGroup } from "./internal/socketOwner.js"
 import { Address, type Launcher, type LaunchPlan, type NetworkTarget } from "./Launcher.js"
-import { Md5Checker } from "./Md5Checker.js"
 import { configuredPort, hasPortArg } from "./PluginConfig.js"
 import { PluginStartError, PortInUse } from "./PluginError.js"
 import { ProcessRegistry } from "./ProcessRegistry.js"
@@ -36,12 +35,11 @@ export const argsWithPort = (args: ReadonlyArray<string>, port: number): Readonl
  *
  * @since 0.2.0
  */
-export const make: Effect.Effect<Launcher<NetworkTarget>, never, ProcessRegistry | Md5Checker> = Effect.gen(function*() {
+export const make: Effect.Effect<Launcher<NetworkTarget>, never, ProcessRegistry> = Effect.gen(function*() {
   const registry = yield* ProcessRegistry
-  const checker = yield* Md5Checker
   const launch = (plan: LaunchPlan) =>
     Effect.gen(function*() {
-      yield* verifyBeforeStart(checker, plan)
+      yield* plan.verify
       const port = configuredPort(plan.plugin.spec) ??
         (yield* Effect.mapError(freePort, (reason) =>
           new PluginStartError({ host: plan.host, plugin: plan.plugin.name, exec: plan.plugin.exec, reason })))
@@ -74,4 +72,4 @@ export const make: Effect.Effect<Launcher<NetworkTarget>, never, ProcessRegistry
 /**
  * @since 0.2.0
  */
-export const layer: Layer.Layer<PortLauncher, never, ProcessRegistry | Md5Checker> = Layer.effect(PortLauncher, make)
+export const layer: Layer.Layer<PortLauncher, never, ProcessRegistry> = Layer.effect(PortLauncher, make)

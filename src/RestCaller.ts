@@ -15,7 +15,10 @@ import { fromHex, readJSend, toHex } from "./internal/wire.js"
 
 type Operation = "ping" | "exec"
 
-const LOST_CONNECTION = new Set(["ECONNREFUSED", "ECONNRESET", "EPIPE", "ENOTFOUND", "EADDRNOTAVAIL"])
+/** No connection was made: the request never left, so retrying it is safe. */
+const NEVER_SENT = new Set(["ECONNREFUSED", "ENOTFOUND", "EADDRNOTAVAIL", "ENOENT"])
+/** The connection broke with the request on its way or sent: the plugin may have acted on it. */
+const LOST_IN_FLIGHT = new Set(["ECONNRESET", "EPIPE"])
 
 const describe = (error: NodeJS.ErrnoException): string =>
   error.code !== undefined && !error.message.includes(error.code) ? `${error.code}: ${error.message}` : error.message
@@ -68,9 +71,11 @@ const exchange = <A>(
       fail("timeout", `no answer within ${limitMillis} ms`)
       request.destroy()
     }, limitMillis)
-    // Before any answer arrived, a refused or dropped connection means the plugin is unreachable.
-    request.on("error", (error: NodeJS.ErrnoException) =>
-      fail(LOST_CONNECTION.has(error.code ?? "") ? "connect" : "protocol", describe(error)))
+    // Before any answer arrived: refused means never sent (safe to retry), dropped means sent, outcome unknown.
+    request.on("error", (error: NodeJS.ErrnoException) => {
+      const code = error.code ?? ""
+      fail(NEVER_SENT.has(code) ? "refused" : LOST_IN_FLIGHT.has(code) ? "dropped" : "protocol", describe(error))
+    })
     request.on("response", (response) => {
       const chunks: Array<Buffer> = []
       let size = 0

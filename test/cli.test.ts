@@ -241,6 +241,28 @@ describe("goplugin errors and help", () => {
     })
   }, slow)
 
+  it("config check refuses an unusable config file with exit 3 and one short line (never \"0 hosts verified\")", async () => {
+    const temp = tempDir()
+    const cases: ReadonlyArray<[string, string | Buffer | null, string]> = [
+      ["empty", "", "the file is empty"],
+      ["folder", null, "it is a folder"],
+      ["latin1", Buffer.from([0x5b, 0x6d, 0x65, 0x74, 0x61, 0x5d, 0x0a, 0xe9, 0x0a]), "not valid UTF-8"],
+      ["long-value", `[settings]\ncall_timeout = 1e300\ndebug = "${"x".repeat(10_000_000)}"\n`, "characters in all"]
+    ]
+    const runs = await Promise.all(cases.map(async ([name, content]) => {
+      const dir = path.join(temp, name)
+      fs.mkdirSync(dir)
+      if (content === null) fs.mkdirSync(path.join(dir, "config.toml"))
+      else fs.writeFileSync(path.join(dir, "config.toml"), content)
+      return goplugin(dir, ["config", "check"])
+    }))
+    runs.forEach((run, i) => {
+      const [name, , expected] = cases[i]!
+      expectOneErrorLine(run, 3, expected)
+      expect(run.stderr.length, name).toBeLessThan(2000)
+    })
+  }, slow)
+
   it("--help works on every command and shows an example", async () => {
     const dir = path.join(tempDir(), "gp")
     const commands = [[], ["config"], ["config", "path"], ["config", "check"], ["config", "show"], ["md5"], ["register"], ["plugins"], ["ping"], ["exec"], ["run"]]

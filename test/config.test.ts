@@ -1,8 +1,8 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Either } from "effect"
+import { ConfigProvider, Duration, Effect, Either, Layer } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { candidateFor, decodeConfig, Discover, layer as discoverLayer, layerFile } from "../src/Discover.js"
+import { candidateFor, decodeConfig, Discover, layerFileNode, layerNode } from "../src/Discover.js"
 import { configuredPort } from "../src/PluginConfig.js"
 import { root, tempDir } from "./helpers.js"
 
@@ -52,29 +52,30 @@ describe("config decoding", () => {
     expect(config.meta.contributors).toEqual(["a|a@test.com", "b|b@test.com"])
     expect(config.settings).toEqual({
       debug: true,
-      call_timeout: 5,
-      stop_grace: 2,
-      max_response_bytes: 64 * 1024 * 1024,
+      callTimeout: Duration.seconds(5),
+      stopGrace: Duration.seconds(2),
+      maxResponseBytes: 64 * 1024 * 1024,
       restart: true,
-      health_interval: 5,
-      health_timeout: 2,
-      unhealthy_after: 3,
-      max_restarts: 5,
-      restart_window: 60
+      healthInterval: Duration.seconds(5),
+      healthTimeout: Duration.seconds(2),
+      unhealthyAfter: 3,
+      maxRestarts: 5,
+      restartWindow: Duration.seconds(60)
     })
     const one = config.plugins["name_1"]!
     expect(one).toMatchObject({
       author: "author_1|author_1@gmail.com",
-      exec_args: ["--port", "8080"],
-      exec_time: 5,
-      comm_type: "grpc",
-      comm_port: 8080
+      execArgs: ["--port", "8080"],
+      execFile: "/path/to/exec",
+      execTime: Duration.seconds(5),
+      commType: "grpc",
+      commPort: 8080
     })
     expect(configuredPort(one)).toBe(8080)
     const three = config.plugins["name_3"]!
-    expect(three.exec_args).toEqual([])
-    expect(three.exec_time).toBe(5)
-    expect(three.comm_port).toBeUndefined()
+    expect(three.execArgs).toEqual([])
+    expect(three.execTime).toEqual(Duration.seconds(5))
+    expect(three.commPort).toBeUndefined()
     expect(configuredPort(three)).toBeUndefined()
     expect(config.hosts["host_1"]!.plugins).toEqual(["name_1"])
   })
@@ -115,7 +116,7 @@ describe("config decoding", () => {
 
   it("accepts an unknown comm_type (it fails only when its caller is asked for)", () => {
     const config = Either.getOrThrow(decode(good))
-    expect(config.plugins["name_3"]!.comm_type).toBe("nano")
+    expect(config.plugins["name_3"]!.commType).toBe("nano")
   })
 })
 
@@ -129,18 +130,13 @@ describe("config discovery", () => {
     })
   })
 
-  it.scoped("reads the file GOPLUGIN_DIR points at", () =>
+  it.scoped("reads the file GOPLUGIN_DIR points at (the environment comes from the ConfigProvider)", () =>
     Effect.gen(function*() {
       const dir = yield* tempDir
       fs.writeFileSync(path.join(dir, "config.toml"), good)
-      const saved = process.env["GOPLUGIN_DIR"]
-      process.env["GOPLUGIN_DIR"] = dir
+      const env = ConfigProvider.fromMap(new Map([["GOPLUGIN_DIR", dir], ["HOME", "/nonexistent-home"]]))
       const config = yield* Effect.flatMap(Discover, (d) => d.load).pipe(
-        Effect.provide(discoverLayer),
-        Effect.ensuring(Effect.sync(() => {
-          if (saved === undefined) delete process.env["GOPLUGIN_DIR"]
-          else process.env["GOPLUGIN_DIR"] = saved
-        }))
+        Effect.provide(Layer.merge(layerNode, Layer.setConfigProvider(env)))
       )
       expect(config.file).toBe(path.join(dir, "config.toml"))
       expect(Object.keys(config.plugins)).toEqual(["name_1", "name_3"])
@@ -149,7 +145,7 @@ describe("config discovery", () => {
   it.effect("says which file it looked for when there is none", () =>
     Effect.gen(function*() {
       const error = yield* Effect.flip(Effect.flatMap(Discover, (d) => d.load).pipe(
-        Effect.provide(layerFile("/nonexistent/goplugin/config.toml"))
+        Effect.provide(layerFileNode("/nonexistent/goplugin/config.toml"))
       ))
       expect(error._tag).toBe("ConfigNotFound")
       expect(error.message).toContain("/nonexistent/goplugin/config.toml")

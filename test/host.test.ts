@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Effect } from "effect"
+import * as NodeContext from "@effect/platform-node/NodeContext"
+import { Effect, Layer } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import * as Executor from "../src/Executor.js"
@@ -89,6 +90,6 @@ describe("Host install", () => {
         const noHost = yield* Effect.flip(Executor.fromHost("nobody"))
         expect(noHost).toMatchObject({ _tag: "HostNotFound", host: "nobody", known: ["app", "other"] })
         expect(yield* container.running).toEqual([])
-      }).pipe(Effect.provide(testLayer(file)))
+      }).pipe(Effect.provide(Layer.merge(testLayer(file), NodeContext.layer)))
     }))
 })

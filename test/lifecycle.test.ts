@@ -3,6 +3,8 @@ import { Effect, Exit, Fiber, Layer, Scope } from "effect"
 import * as Executor from "../src/Executor.js"
 import type { RunningPlugin } from "../src/Container.js"
 import { ProcessRegistry } from "../src/ProcessRegistry.js"
+import * as CallerFactory from "../src/CallerFactory.js"
+import * as PortLauncher from "../src/PortLauncher.js"
 import * as RestCaller from "../src/RestCaller.js"
 import * as path from "node:path"
 import {
@@ -205,7 +207,8 @@ describe("caller drivers", () => {
       const dir = yield* tempDir
       const plugin = nodePlugin("nano", "examples/rest-plugin.js", "nano")
       const file = writeConfig(dir, renderConfig([plugin], { app: ["nano"] }))
-      const nano = { commType: "nano", usesPort: true, longLived: true, make: RestCaller.make }
+      // A new comm_type: the REST transport on the built-in port launcher, added without touching Container.
+      const nano = Effect.map(PortLauncher.PortLauncher, (port) => CallerFactory.driver("nano", port, RestCaller.transport))
       const pids: Array<number> = []
       yield* Effect.gen(function*() {
         const container = yield* Executor.fromHost("app")

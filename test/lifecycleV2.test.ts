@@ -4,9 +4,10 @@
  * crash), and plugin output is decoded as UTF-8 across writes.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Either, Fiber, HashMap, Logger, LogLevel } from "effect"
+import { Effect, Either, Fiber, HashMap, Logger, LogLevel, Schedule } from "effect"
 import * as path from "node:path"
 import * as Executor from "../src/Executor.js"
+import * as GoPlugin from "../src/GoPlugin.js"
 import { nodePlugin, renderConfig, root, survivors, tempDir, testLayer, text, utf8, writeConfig } from "./helpers.js"
 
 interface Entry {
@@ -43,8 +44,9 @@ describe("container lifecycle (Core v2)", () => {
       yield* Effect.gen(function*() {
         const container = yield* Executor.fromHost("app")
         const runs = yield* Effect.fork(Effect.all(Array.from({ length: 8 }, () => Effect.either(container.run("ts_rest"))), { concurrency: "unbounded" }))
-        // Asked for while the plugin starts, the caller waits for it instead of failing.
-        const early = yield* Effect.fork(Effect.flatMap(container.caller("ts_rest"), (caller) => caller.exec("upper", utf8("early"))))
+        // Asked for while the plugin starts (as soon as a run registered it), the caller waits for it instead of failing.
+        const starting = yield* Effect.retry(container.caller("ts_rest"), Schedule.spaced("1 millis"))
+        const early = yield* Effect.fork(starting.exec("upper", utf8("early")))
         const results = yield* Fiber.join(runs)
         const running = yield* container.running
         expect(running.length).toBe(1)
@@ -74,7 +76,7 @@ describe("container lifecycle (Core v2)", () => {
         pids.push(...(yield* container.running).map((p) => p.process!.pid))
         yield* container.kill("ts_rest")
         // ts_grpc is stopped by the scope's end.
-      }).pipe(Effect.scoped, Effect.provide(testLayer(file)), Effect.provide(logs.layer), Effect.provide(logs.level))
+      }).pipe(Effect.scoped, Effect.provide(GoPlugin.layer({ configFile: file })), Effect.provide(logs.layer), Effect.provide(logs.level))
       expect(yield* survivors(pids)).toEqual([])
       const loud = logs.entries.filter((entry) => entry.level === "WARN" || entry.level === "ERROR" || entry.level === "FATAL")
       expect(loud).toEqual([])
@@ -91,7 +93,7 @@ describe("container lifecycle (Core v2)", () => {
       yield* Effect.gen(function*() {
         const caller = yield* (yield* Executor.fromHost("app")).run("split")
         expect(yield* caller.ping).toBe("pong")
-      }).pipe(Effect.scoped, Effect.provide(testLayer(file)), Effect.provide(logs.layer), Effect.provide(logs.level))
+      }).pipe(Effect.scoped, Effect.provide(GoPlugin.layer({ configFile: file })), Effect.provide(logs.layer), Effect.provide(logs.level))
       const lines = logs.entries.filter((entry) => entry.annotations["stream"] === "stderr")
       expect(lines.map((entry) => entry.message)).toEqual(["héllo"])
       expect(lines[0]!.annotations).toMatchObject({ host: "app", plugin: "split" })

@@ -3,7 +3,7 @@
  * checksum checker that counts full verifications, and a logger that keeps every line.
  */
 import { Effect, HashMap, Layer, Logger } from "effect"
-import * as CallerFactory from "../src/CallerFactory.js"
+import * as PluginServices from "../src/PluginServices.js"
 import * as Discover from "../src/Discover.js"
 import * as Executor from "../src/Executor.js"
 import * as Md5Checker from "../src/Md5Checker.js"
@@ -44,11 +44,11 @@ const digestOf = (file: string, algorithm: Md5Checker.Algorithm = "md5") =>
 
 /** The services a pipeline of inline plugins needs, with recording registry and counting checker. */
 export const servicesLayer = (record: Recorder) =>
-  Layer.mergeAll(countingChecker(record), recordingRegistry(record), CallerFactory.layer)
+  PluginServices.layerOver(Layer.merge(countingChecker(record), recordingRegistry(record)))
 
 /** Every service of the library over a config file, with recording registry and counting checker. */
 export const libraryLayer = (configFile: string, record: Recorder) =>
-  Layer.provideMerge(Executor.layer(), Layer.merge(servicesLayer(record), Discover.layerFile(configFile)))
+  Layer.provideMerge(Executor.layer(), Layer.merge(servicesLayer(record), Discover.layerFileNode(configFile)))
 
 /** One captured log line. */
 export interface LogLine {

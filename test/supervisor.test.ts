@@ -73,7 +73,7 @@ describe("supervision", () => {
       const file = yield* hostWith(["flaky", "test/fixtures/short-lived.js", "rest"], "max_restarts = 2\nrestart_window = 60")
       yield* Effect.gen(function*() {
         const container = yield* Executor.fromHost("app")
-        const events = yield* container.events.pipe(
+        const events = yield* (yield* container.events).pipe(
           Stream.takeUntil((event) => event._tag === "PluginGaveUp"),
           Stream.runCollect,
           Effect.fork
@@ -109,7 +109,7 @@ describe("supervision", () => {
       const pids: Array<number> = []
       yield* Effect.gen(function*() {
         const container = yield* Executor.fromHost("app")
-        const events = yield* container.events.pipe(
+        const events = yield* (yield* container.events).pipe(
           Stream.takeUntil((event) => event._tag === "PluginRestarted"),
           Stream.runCollect,
           Effect.fork

@@ -66,7 +66,7 @@ const stderrLogger = Logger.withConsoleError(
 
 const services = Layer.mergeAll(
   NodeContext.layer,
-  Discover.layer,
+  Discover.layerNode,
   PluginServices.layer(),
   CliConfig.layer({ showBuiltIns: false }),
   Logger.replace(Logger.defaultLogger, stderrLogger),

@@ -5,13 +5,13 @@
  * @since 0.1.0
  */
 import * as Command from "@effect/cli/Command"
-import { Console, Effect, Either } from "effect"
+import { Console, Effect, Either, Schema } from "effect"
 import { stringify as stringifyToml } from "smol-toml"
 import { CallerFactory } from "../CallerFactory.js"
 import { Discover } from "../Discover.js"
 import * as Host from "../Host.js"
 import { isFile } from "../internal/files.js"
-import type { PluginConfig } from "../PluginConfig.js"
+import { type PluginConfig, PluginConfigFile } from "../PluginConfig.js"
 import { CheckFailed, errorJson, help, jsonOption, oneLine, printJson, quietly, runCommand } from "./output.js"
 
 /** `goplugin config path`: which file would be used, and why. */
@@ -53,9 +53,9 @@ const warningsOf = (config: PluginConfig, drivers: ReadonlyMap<string, unknown>)
   const onSomeHost = new Set(Object.values(config.hosts).flatMap((host) => host.plugins))
   for (const [name, spec] of Object.entries(config.plugins)) {
     if (!onSomeHost.has(name)) warnings.push(`plugin "${name}" is on no host's ACL, so no host can run it`)
-    if (!drivers.has(spec.comm_type)) {
+    if (!drivers.has(spec.commType)) {
       warnings.push(
-        `plugin "${name}" uses comm_type "${spec.comm_type}", which has no built-in driver ` +
+        `plugin "${name}" uses comm_type "${spec.commType}", which has no built-in driver ` +
           `(${Array.from(drivers.keys()).join(", ")}); a host must add one with CallerFactory.withDrivers`
       )
     }
@@ -75,7 +75,7 @@ export const checkConfig = Effect.fn("cli.configCheck")(function*(config: Plugin
     Effect.map(quietly(Host.install(config, host)), (installed) => ({
       host,
       plugins: installed.allowed.map((plugin): CheckedPlugin => {
-        const protocol = config.plugins[plugin]?.comm_type ?? "?"
+        const protocol = config.plugins[plugin]?.commType ?? "?"
         const result = Host.lookup(installed, plugin)
         return Either.isRight(result)
           ? { plugin, protocol, ok: true, exec: result.right.exec, execFile: result.right.execFile, error: null }
@@ -132,20 +132,24 @@ export const configCheck = Command.make("check", { json: jsonOption }, ({ json }
     )
   )
 
-/** `goplugin config show`: the decoded config, defaults filled in. */
+/**
+ * `goplugin config show`: the decoded config with every default filled in, written back in the file's
+ * own terms (snake_case keys, times in seconds), so what it prints can be pasted into config.toml.
+ */
 export const configShow = Command.make("show", { json: jsonOption }, ({ json }) =>
   runCommand(
     json,
     Effect.gen(function*() {
       const config = yield* Effect.flatMap(Discover, (discover) => discover.load)
-      const data = { meta: config.meta, settings: config.settings, plugins: config.plugins, hosts: config.hosts }
+      // Encoding the decoded config gives its TOML shape back: the keys and units the user writes.
+      const data = Schema.encodeSync(PluginConfigFile)(config)
       if (json) return yield* printJson({ file: config.file, ...data })
       yield* Console.log(`# ${config.file} (decoded, defaults filled in)\n`)
       yield* Console.log(stringifyToml(data).trimEnd())
     })
   )).pipe(
     Command.withDescription(
-      help("Print the decoded config with every default filled in, as TOML or (--json) JSON.", [
+      help("Print the decoded config with every default filled in, in the file's own keys and units (seconds), as TOML or (--json) JSON.", [
         "goplugin config show",
         "goplugin config show --json | jq '.plugins | keys'"
       ])

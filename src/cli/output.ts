@@ -35,6 +35,7 @@ export const ExitCode = {
 const codeByTag: Readonly<Record<string, number>> = {
   UsageError: ExitCode.usage,
   ConfigNotFound: ExitCode.config,
+  ConfigUnreadable: ExitCode.config,
   ConfigParseError: ExitCode.config,
   ConfigInvalid: ExitCode.config,
   HostNotFound: ExitCode.config,
@@ -97,8 +98,9 @@ export const oneLine = (message: string, tag = ""): string => {
 }
 
 /** An error's fields other than its tag, for JSON. */
+/** The error's fields; `cause` is left out: it is the library's evidence (a whole TOML excerpt, a system error), not an interface. */
 const detailsOf = (error: TaggedFailure): Record<string, unknown> =>
-  Object.fromEntries(Object.entries(error).filter(([key]) => key !== "_tag" && key !== "message"))
+  Object.fromEntries(Object.entries(error).filter(([key]) => key !== "_tag" && key !== "message" && key !== "cause"))
 
 /** The JSON form of an error, as printed on stderr with `--json` and inside reports. */
 export const errorJson = (error: TaggedFailure) => ({

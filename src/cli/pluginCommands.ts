@@ -142,7 +142,7 @@ export const listPlugins = Effect.fn("cli.plugins")(function*(config: PluginConf
     Object.entries(config.hosts).filter(([, spec]) => spec.plugins.includes(name)).map(([hostName]) => hostName)
   return yield* Effect.forEach(names, (name) =>
     Effect.map(Effect.either(quietly(Host.installPlugin(config, host ?? hostsOf(name)[0] ?? "", name))), (result): ListedPlugin => {
-      const protocol = config.plugins[name]?.comm_type ?? "?"
+      const protocol = config.plugins[name]?.commType ?? "?"
       const common = { plugin: name, protocol, driver: factory.drivers.has(protocol), hosts: hostsOf(name) }
       return Either.isRight(result)
         ? { ...common, status: "ok", exec: result.right.exec, execFile: result.right.execFile, error: null }

@@ -6,7 +6,6 @@
  */
 import * as crypto from "node:crypto"
 import type { LaunchPlan, TargetBase } from "../Launcher.js"
-import { Md5Checker } from "../Md5Checker.js"
 import type { StartRequest } from "../ProcessRegistry.js"
 
 /** A fresh secret per launch: only the host that started a plugin can call it. */
@@ -50,7 +49,3 @@ export const targetBase = (plan: LaunchPlan, token: string): TargetBase => ({
   maxResponseBytes: plan.maxResponseBytes,
   traceCalls: plan.traceCalls
 })
-
-/** Verifies the executable in full: a long-lived plugin is checked right before it starts, so a swapped file is refused. */
-export const verifyBeforeStart = (checker: Md5Checker["Type"], plan: LaunchPlan) =>
-  checker.verify(plan.plugin.name, plan.plugin.execFile, { md5: plan.plugin.spec.md5, sha256: plan.plugin.spec.sha256 })
