@@ -10,7 +10,7 @@
 import { Clock, Duration, Effect, Either, FiberRef, Layer, Option } from "effect"
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
-import type { Caller } from "./Caller.js"
+import type { Caller, PipelineContext } from "./Caller.js"
 import * as CallerFactory from "./CallerFactory.js"
 import type { Container } from "./Container.js"
 import * as Executor from "./Executor.js"
@@ -26,13 +26,16 @@ import {
   PipelineNeedsExecutor,
   PipelineNotFound,
   PipelineStepFailed,
+  PipelineVariableConflict,
+  PipelineVariableInvalid,
   type StartError,
   type SubstitutionError
 } from "./PluginError.js"
 import { decodePipeline, type Pipeline, type PipelineStep } from "./PipelineConfig.js"
 import * as ProcessRegistry from "./ProcessRegistry.js"
 import { isFile } from "./internal/files.js"
-import { buildPayload, type SubstitutionContext } from "./internal/substitute.js"
+import { applyUpdates, mergeGroup, readUpdates, type Vars } from "./internal/pipelineVars.js"
+import { buildPayload } from "./internal/substitute.js"
 
 export type { Pipeline, PipelineStep } from "./PipelineConfig.js"
 
@@ -45,8 +48,11 @@ export type LoadError = PipelineNotFound | FileUnreadable | ConfigParseError | P
 /** Every error that stops a pipeline before its first step: the plugins it names cannot be resolved. */
 export type RunError = PipelineInvalid | PipelineNeedsExecutor | HostNotFound
 
-/** Why one step failed: its payload could not be built, its plugin could not start, or its call failed. */
-export type StepError = SubstitutionError | StartError | CallError
+/**
+ * Why one step failed: its payload could not be built, its plugin could not start, its call failed, or
+ * the variables its plugin set were unusable or disagreed with another step of its parallel group.
+ */
+export type StepError = SubstitutionError | StartError | CallError | PipelineVariableInvalid | PipelineVariableConflict
 
 /** What happened to one step. `output` is set when it succeeded, `error` when it failed. */
 export interface StepResult {
@@ -62,6 +68,13 @@ export interface StepResult {
   readonly durationMillis: number
   readonly output: Uint8Array | undefined
   readonly error: StepError | undefined
+  /**
+   * The variables this step's plugin set (its answer's `vars`), as applied for later steps; empty
+   * unless the step succeeded. See {@link finalVars}.
+   *
+   * @since 0.2.0
+   */
+  readonly vars: Readonly<Record<string, string>>
 }
 
 /** Progress of a running pipeline, for progress displays such as the CLI's `goplugin run`. */
@@ -248,18 +261,37 @@ const runSteps = (pipeline: Pipeline, options: RunOptions) =>
     const pluginAnnotations = yield* FiberRef.get(FiberRef.currentLogAnnotations)
     const emit = options.onEvent ?? (() => Effect.void)
     const results = new Map<string, StepResult>()
-    const context: SubstitutionContext = { file: pipeline.file, vars: pipeline.vars, env: options.env ?? process.env, results }
+    const env = options.env ?? process.env
+    const pipelineName = pipeline.name ?? pipeline.file
 
-    const runStep = (step: PipelineStep) =>
+    /** Runs one step on the variables `vars` (its group's snapshot); the caller records and announces its end. */
+    const runStep = (step: PipelineStep, vars: Vars, context: PipelineContext) =>
       Effect.gen(function*() {
         const startNanos = yield* Clock.currentTimeNanos
         const startedAt = dateOfNanos(startNanos)
         yield* emit({ _tag: "StepStarted", step, startedAt })
         yield* Effect.logDebug(`step "${step.name}" started: ${step.plugin} ${step.command}`)
         const outcome = yield* Effect.gen(function*() {
-          const payload = yield* buildPayload(context, step)
+          const payload = yield* buildPayload({ file: pipeline.file, vars, env, results }, step)
           const caller = yield* Effect.locally(callers.get(step.plugin)!, FiberRef.currentLogAnnotations, pluginAnnotations)
-          return yield* caller.exec(step.command, payload, step.timeout === undefined ? {} : { timeout: Duration.seconds(step.timeout) })
+          let answered: unknown
+          const output = yield* caller.exec(step.command, payload, {
+            ...(step.timeout === undefined ? {} : { timeout: Duration.seconds(step.timeout) }),
+            pipeline: context,
+            onVars: (raw) => {
+              answered = raw
+            }
+          })
+          const updates = yield* Either.mapLeft(readUpdates(answered), ({ problem, variable }) =>
+            new PipelineVariableInvalid({
+              file: pipeline.file,
+              step: step.name,
+              plugin: step.plugin,
+              command: step.command,
+              variable: variable ?? "",
+              problem
+            }))
+          return { output, updates }
         }).pipe(Effect.either)
         const endNanos = yield* Clock.currentTimeNanos
         const result: StepResult = {
@@ -270,19 +302,29 @@ const runSteps = (pipeline: Pipeline, options: RunOptions) =>
           startedAt,
           finishedAt: dateOfNanos(endNanos),
           durationMillis: Number(endNanos - startNanos) / 1e6,
-          output: Either.isRight(outcome) ? outcome.right : undefined,
-          error: Either.isLeft(outcome) ? outcome.left : undefined
+          output: Either.isRight(outcome) ? outcome.right.output : undefined,
+          error: Either.isLeft(outcome) ? outcome.left : undefined,
+          vars: Either.isRight(outcome) ? outcome.right.updates : {}
         }
-        results.set(step.name, result)
-        yield* Either.isRight(outcome)
-          ? Effect.logDebug(`step "${step.name}" succeeded in ${result.durationMillis.toFixed(1)} ms`)
-          : Effect.logDebug(`step "${step.name}" failed: ${outcome.left.message}`)
-        yield* emit({ _tag: "StepFinished", step, result })
         return result
       }).pipe(
         Effect.annotateLogs("step", step.name),
         Effect.withSpan("Pipeline.step", { attributes: { step: step.name, plugin: step.plugin, command: step.command } })
       )
+
+    /** Records a step's final result and announces it. */
+    const finish = (step: PipelineStep, result: StepResult) =>
+      Effect.suspend(() => {
+        results.set(step.name, result)
+        const set = Object.keys(result.vars)
+        return Effect.zipRight(
+          result.error === undefined
+            ? Effect.logDebug(`step "${step.name}" succeeded in ${result.durationMillis.toFixed(1)} ms` +
+              (set.length === 0 ? "" : `; it set ${set.join(", ")}`))
+            : Effect.logDebug(`step "${step.name}" failed: ${result.error.message}`),
+          emit({ _tag: "StepFinished", step, result })
+        ).pipe(Effect.annotateLogs("step", step.name))
+      })
 
     const skip = (step: PipelineStep, because: string) =>
       Effect.suspend(() => {
@@ -295,20 +337,45 @@ const runSteps = (pipeline: Pipeline, options: RunOptions) =>
           finishedAt: undefined,
           durationMillis: 0,
           output: undefined,
-          error: undefined
+          error: undefined,
+          vars: {}
         }
         results.set(step.name, result)
         return emit({ _tag: "StepSkipped", step, result, because })
       })
 
+    /**
+     * Runs a group on one snapshot of the variables. A step that set variables in a group of two or
+     * more is announced only when the group ends, since a later step of the group may make it a conflict.
+     */
+    const runGroup = (group: ReadonlyArray<PipelineStep>, vars: Vars) =>
+      Effect.gen(function*() {
+        const deferred = (result: StepResult) => group.length > 1 && Object.keys(result.vars).length > 0
+        const ran = yield* Effect.forEach(group, (step, index) =>
+          runStep(step, vars, { name: pipelineName, step: step.name, parallel: group.length > 1, index, size: group.length })
+            .pipe(Effect.tap((result) => (deferred(result) ? Effect.void : finish(step, result)))), { concurrency: "unbounded" })
+        const { accepted, conflicts } = mergeGroup(ran.map((result) => ({ step: result.name, vars: result.vars })))
+        const finished = ran.map((result): StepResult => {
+          const conflict = conflicts.find((c) => c.step === result.name)
+          if (conflict === undefined) return result
+          const error = new PipelineVariableConflict({ file: pipeline.file, ...conflict })
+          return { ...result, status: "failed", output: undefined, error, vars: {} }
+        })
+        yield* Effect.forEach(group, (step, i) => (deferred(ran[i]!) ? finish(step, finished[i]!) : Effect.void), { discard: true })
+        return { finished, vars: applyUpdates(vars, accepted.map((update) => update.vars)) }
+      })
+
     const groups = groupSteps(pipeline.steps)
     let stoppedBy: string | undefined
+    let vars: Vars = pipeline.vars
     for (const group of groups) {
       if (stoppedBy !== undefined) {
         yield* Effect.forEach(group, (step) => skip(step, stoppedBy!), { discard: true })
         continue
       }
-      const finished = yield* Effect.forEach(group, runStep, { concurrency: "unbounded" })
+      const outcome = yield* runGroup(group, vars)
+      const finished = outcome.finished
+      vars = outcome.vars
       const blocking = group.find((step, i) => finished[i]!.status === "failed" && !step.continue_on_error)
       if (blocking !== undefined) stoppedBy = `step "${blocking.name}" failed`
     }
@@ -325,6 +392,20 @@ export const groupSteps = (steps: ReadonlyArray<PipelineStep>): ReadonlyArray<Re
   }
   return groups
 }
+
+/**
+ * The variables after the pipeline: `[vars]` with every succeeded step's updates applied in file order
+ * (the order a run applies them in).
+ *
+ * @since 0.2.0
+ * @example
+ * ```ts
+ * const results = yield* Pipeline.run(pipeline)
+ * const vars = Pipeline.finalVars(pipeline, results)      // { region: "eu-west-1", token: "…" }
+ * ```
+ */
+export const finalVars = (pipeline: Pipeline, results: ReadonlyArray<StepResult>): Readonly<Record<string, string>> =>
+  applyUpdates(pipeline.vars, results.filter((result) => result.status === "succeeded").map((result) => result.vars))
 
 /** The failure that stopped the pipeline (the first failed step without `continue_on_error`), if any. */
 export const stoppingFailure = (pipeline: Pipeline, results: ReadonlyArray<StepResult>): PipelineStepFailed | undefined => {
