@@ -23,7 +23,15 @@ export interface UpdateProblem {
 }
 
 const describe = (value: unknown): string =>
-  value === null ? "null" : Array.isArray(value) ? "an array" : typeof value === "object" ? "an object" : typeof value
+  value === null
+    ? "null"
+    : Array.isArray(value)
+    ? "an array"
+    : typeof value === "number"
+    ? String(value)
+    : typeof value === "object"
+    ? "an object"
+    : `a ${typeof value}`
 
 /**
  * Reads the `vars` a plugin answered: a JSON object of names to strings, numbers or booleans (numbers
