@@ -7,6 +7,8 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import * as path from "node:path"
 import * as Pipeline from "../src/Pipeline.js"
+import * as fs from "node:fs"
+import { goplugin, json, leftovers, makeTempDir, removeDir } from "./cliHelpers.js"
 import { built, root, text } from "./helpers.js"
 import { inlinePlugin, runPipeline, workerPlugin } from "./pipelineHelpers.js"
 
@@ -20,6 +22,23 @@ const step = (name: string, plugin: string, command: string, extra = "") =>
 /** A step whose plugin sets the variables of `vars` (sent as the payload, a JSON object). */
 const setting = (name: string, plugin: string, vars: unknown, extra = "") =>
   step(name, plugin, plugin === "raw" ? "vars" : "setvars", `payload = '${JSON.stringify(vars)}'\n${extra}`)
+
+const pythonScript = path.join(root, "examples", "python", "plugin.py")
+const python = (name: string, commType: string, args: ReadonlyArray<string>) =>
+  `[plugins.${name}]\nexec = "python3"\nexec_args = ${JSON.stringify([pythonScript, ...args])}\n` +
+  `exec_file = ${JSON.stringify(pythonScript)}\ncomm_type = "${commType}"\n`
+
+/** The Python example as a REST and as a stdio plugin: a parallel group, then variables set and used. */
+const pythonPipeline = [
+  `name = "py"\n`,
+  python("py", "rest", []),
+  python("pyio", "stdio", ["--stdio"]),
+  step("one", "py", "context", "parallel = true"),
+  step("two", "pyio", "context", "parallel = true"),
+  step("remember", "pyio", "remember", `payload = "greeting=hello"`),
+  step("again", "py", "remember", `payload = "who=\${vars.greeting} world"`),
+  step("use", "py", "upper", `payload = "\${vars.who}"`)
+].join("\n")
 
 const contextOf = (output: Uint8Array | undefined) => (JSON.parse(text(output!)) as { pipeline: unknown }).pipeline
 
@@ -158,25 +177,42 @@ describe("over the network transports", () => {
 
   it.scopedLive("the Python example plugin, over REST and over stdio, reads its context and sets variables", () =>
     Effect.gen(function*() {
-      const script = path.join(root, "examples", "python", "plugin.py")
-      const python = (name: string, commType: string, args: ReadonlyArray<string>) =>
-        `[plugins.${name}]\nexec = "python3"\nexec_args = ${JSON.stringify([script, ...args])}\n` +
-        `exec_file = ${JSON.stringify(script)}\ncomm_type = "${commType}"\n`
-      const { byName, pipeline, results } = yield* runPipeline(() =>
-        [
-          `name = "py"\n`,
-          python("py", "rest", []),
-          python("pyio", "stdio", ["--stdio"]),
-          step("one", "py", "context", "parallel = true"),
-          step("two", "pyio", "context", "parallel = true"),
-          step("remember", "pyio", "remember", `payload = "greeting=hello"`),
-          step("again", "py", "remember", `payload = "who=\${vars.greeting} world"`),
-          step("use", "py", "upper", `payload = "\${vars.who}"`)
-        ].join("\n")
-      )
+      const { byName, pipeline, results } = yield* runPipeline(() => pythonPipeline)
       expect(contextOf(byName("one").output)).toEqual({ name: "py", step: "one", parallel: true, index: 0, size: 2 })
       expect(contextOf(byName("two").output)).toEqual({ name: "py", step: "two", parallel: true, index: 1, size: 2 })
       expect(text(byName("use").output!)).toBe("HELLO WORLD")
       expect(Pipeline.finalVars(pipeline, results)).toEqual({ greeting: "hello", who: "hello world" })
     }))
+})
+
+describe("goplugin run", () => {
+  it("prints the variables plugins set, in the summary and in --json", async () => {
+    const temp = makeTempDir()
+    const gopluginDir = path.join(temp, "gp")
+    try {
+      fs.writeFileSync(path.join(temp, "pipeline.toml"), pythonPipeline)
+      const [plain, asJson] = await Promise.all([
+        goplugin(gopluginDir, ["run"], { cwd: temp }),
+        goplugin(gopluginDir, ["run", "--json"], { cwd: temp })
+      ])
+      expect(plain.code, plain.stderr).toBe(0)
+      expect(plain.stdout).toMatch(/ok {5}remember \([\d.]+ ms\), set greeting/)
+      expect(plain.stdout).toMatch(/VARIABLE +VALUE +SET BY\ngreeting +hello +remember\nwho +hello world +again/)
+      expect(asJson.code, asJson.stderr).toBe(0)
+      expect(json(asJson)).toMatchObject({
+        ok: true,
+        vars: { greeting: "hello", who: "hello world" },
+        steps: [
+          { name: "one", vars: {} },
+          { name: "two", vars: {}, output: `{"pipeline": {"name": "py", "step": "two", "parallel": true, "index": 1, "size": 2}}` },
+          { name: "remember", vars: { greeting: "hello" } },
+          { name: "again", vars: { who: "hello world" } },
+          { name: "use", output: "HELLO WORLD" }
+        ]
+      })
+      expect(await leftovers(`GOPLUGIN_DIR=${gopluginDir}`)).toEqual([])
+    } finally {
+      removeDir(temp)
+    }
+  }, 30_000)
 })
