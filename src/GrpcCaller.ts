@@ -131,10 +131,15 @@ export const make = (target: CallTarget): Effect.Effect<Caller, never, Scope.Sco
             callSpan("Caller.ping", { plugin: target.plugin, protocol: "grpc" })
           ),
         exec: (command, payload, options) =>
-          call("exec", command, timeoutMillis(target, options), (callOptions, callback) =>
-            client.Exec({ Command: command, Payload: toHex(payload) }, metadataFor(options), callOptions, callback), fromHex, options?.onVars).pipe(
-              callSpan("Caller.exec", { plugin: target.plugin, command, protocol: "grpc" })
-            )
+          call(
+            "exec",
+            command,
+            timeoutMillis(target, options),
+            (callOptions, callback) =>
+              client.Exec({ Command: command, Payload: toHex(payload) }, metadataFor(options), callOptions, callback),
+            fromHex,
+            options?.onVars
+          ).pipe(callSpan("Caller.exec", { plugin: target.plugin, command, protocol: "grpc" }))
       }
     }
   )

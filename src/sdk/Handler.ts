@@ -65,7 +65,11 @@ export const withVars = (response: Uint8Array, vars: Readonly<Record<string, str
 /** The commands a plugin answers, by command name. */
 export type Handlers = Readonly<Record<string, Handler | HandlerWithVars>>
 
-/** A handler's answer as it goes on the wire: the hex response and the variables, if any. */
+/**
+ * A handler's answer as it goes on the wire: the hex response and the variables, if any.
+ *
+ * @since 0.2.0
+ */
 export interface WireAnswer {
   readonly response: string
   readonly vars: Readonly<Record<string, string>> | undefined
