@@ -17,6 +17,11 @@ describe("variable updates from plugins", () => {
       Either.right({ token: "abc", "max-items_2": "10", ratio: "0.5", on: "false" })
     )
     expect(readUpdates(undefined)).toEqual(Either.right({}))
+    // A name that is special to JavaScript objects stays an ordinary variable.
+    const special = readUpdates(JSON.parse(`{"__proto__":"p","constructor":"c"}`))
+    expect(Either.isRight(special) && Object.hasOwn(special.right, "__proto__") && special.right["constructor"]).toBe("c")
+    const applied = applyUpdates({}, [Either.getOrThrow(special)])
+    expect(Object.hasOwn(applied, "__proto__") && applied["__proto__"]).toBe("p")
     expect(readUpdates({})).toEqual(Either.right({}))
   })
 
