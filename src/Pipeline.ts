@@ -267,7 +267,8 @@ const runSteps = (pipeline: Pipeline, options: RunOptions) =>
 
     /**
      * Runs a group on one snapshot of the variables. A step that set variables in a group of two or
-     * more is announced only when the group ends, since a later step of the group may make it a conflict.
+     * more is announced only when the group ends: whether it conflicts depends on the steps before it in
+     * the file, which may finish after it.
      */
     const runGroup = (group: ReadonlyArray<PipelineStep>, vars: Vars) =>
       Effect.gen(function*() {

@@ -53,10 +53,11 @@ describe("steps know where they run", () => {
           step("alone", "worker", "context"),
           step("left", "worker", "context", "parallel = true"),
           step("right", "worker", "context", "parallel = true"),
-          step("wire", "raw", "request")
+          step("wire", "raw", "request"),
+          step("lone", "raw", "request", "parallel = true")
         ].join("\n")
       )
-      expect(record.pids.length).toBe(4)
+      expect(record.pids.length).toBe(5)
       expect(contextOf(byName("alone").output)).toEqual({ name: "aware", step: "alone", parallel: false, index: 0, size: 1 })
       expect(contextOf(byName("left").output)).toEqual({ name: "aware", step: "left", parallel: true, index: 0, size: 2 })
       expect(contextOf(byName("right").output)).toEqual({ name: "aware", step: "right", parallel: true, index: 1, size: 2 })
@@ -65,6 +66,8 @@ describe("steps know where they run", () => {
         `{"type":"exec","command":"request","payload":"","host":"pipeline",` +
           `"pipeline":{"name":"aware","step":"wire","parallel":false,"index":0,"size":1}}\n`
       )
+      // A parallel = true step between non-parallel ones is a group of one: it runs alone.
+      expect(JSON.parse(text(byName("lone").output!)).pipeline).toEqual({ name: "aware", step: "lone", parallel: false, index: 0, size: 1 })
     }))
 
   it.scopedLive("a pipeline without a name is named by its file", () =>
