@@ -7,10 +7,44 @@
 import type { Duration, Effect } from "effect"
 import type { CallError } from "./PluginError.js"
 
+/**
+ * Where a call runs inside a pipeline, told to the plugin with the request (stdio: the request's
+ * `"pipeline"` object; REST headers and gRPC metadata `x-goplugin-*`; see docs/protocol.md). Plugins
+ * may read it and may ignore it.
+ *
+ * @since 0.2.0
+ */
+export interface PipelineContext {
+  /** The pipeline's `name`, or the absolute path of its file when it has none. */
+  readonly name: string
+  /** The step's name. */
+  readonly step: string
+  /** Whether the step runs at the same time as other steps (a parallel group of two or more). */
+  readonly parallel: boolean
+  /** The step's position in its group, from 0 (0 for a step that runs alone). */
+  readonly index: number
+  /** How many steps its group has (1 for a step that runs alone). */
+  readonly size: number
+}
+
 /** Per-call options. */
 export interface CallOptions {
   /** Overrides the plugin's call timeout for this call. */
   readonly timeout?: Duration.DurationInput
+  /**
+   * The pipeline step this call belongs to; sent to the plugin with the request.
+   *
+   * @since 0.2.0
+   */
+  readonly pipeline?: PipelineContext | undefined
+  /**
+   * Receives the answer's variable updates (`data.vars` of the JSend answer, or the gRPC `Data.Vars`
+   * map) as parsed, unchecked JSON, just before `exec` succeeds; not called when the answer has none.
+   * Pipelines use it to let plugins set `${vars.NAME}` for later steps.
+   *
+   * @since 0.2.0
+   */
+  readonly onVars?: ((vars: unknown) => void) | undefined
 }
 
 /**

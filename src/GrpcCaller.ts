@@ -7,16 +7,17 @@
 import * as grpc from "@grpc/grpc-js"
 import * as protoLoader from "@grpc/proto-loader"
 import { Effect, type Scope } from "effect"
-import type { Caller } from "./Caller.js"
+import type { Caller, CallOptions } from "./Caller.js"
 import { formatAddress, type NetworkTarget, type Transport } from "./Launcher.js"
 import { callError, invalidHex, timeoutMillis } from "./internal/callResult.js"
 import { callSpan } from "./internal/callSpan.js"
+import { contextHeaders } from "./internal/pipelineContext.js"
 import type { CallError } from "./PluginError.js"
 import { fromHex, protoLoaderOptions, protoPath, toHex } from "./internal/wire.js"
 
 interface PluginResponse {
   readonly Status?: string
-  readonly Data?: { readonly Response?: string } | null
+  readonly Data?: { readonly Response?: string; readonly Vars?: Readonly<Record<string, string>> | null } | null
 }
 
 type Callback = (error: grpc.ServiceError | null, response?: PluginResponse) => void
@@ -85,6 +86,13 @@ export const make = (target: NetworkTarget): Effect.Effect<Caller, never, Scope.
       const metadata = new grpc.Metadata()
       metadata.set("x-host", target.host)
       metadata.set("authorization", `Bearer ${target.token}`)
+      /** The shared metadata, or a copy with the call's `x-goplugin-*` pipeline context. */
+      const metadataFor = (options: CallOptions | undefined): grpc.Metadata => {
+        if (options?.pipeline === undefined) return metadata
+        const withContext = metadata.clone()
+        for (const [key, value] of contextHeaders(options.pipeline)) withContext.set(key, value)
+        return withContext
+      }
 
       /** One unary call; the answer is decoded inside the callback (no extra step per call). */
       const call = <A>(
@@ -92,7 +100,8 @@ export const make = (target: NetworkTarget): Effect.Effect<Caller, never, Scope.
         command: string | undefined,
         timeoutMillis: number,
         invoke: (options: grpc.CallOptions, callback: Callback) => grpc.ClientUnaryCall,
-        decode: (response: string) => A | undefined
+        decode: (response: string) => A | undefined,
+        onVars?: CallOptions["onVars"]
       ): Effect.Effect<A, CallError> =>
         Effect.async<A, CallError>((resume) => {
           const fail = (reason: CallError["reason"], detail: string) =>
@@ -111,6 +120,8 @@ export const make = (target: NetworkTarget): Effect.Effect<Caller, never, Scope.
             if (value === undefined) {
               return fail("protocol", invalidHex("Data.Response"))
             }
+            const vars = response?.Data?.Vars
+            if (onVars !== undefined && vars != null && Object.keys(vars).length > 0) onVars(vars)
             resume(Effect.succeed(value))
           })
           return Effect.sync(() => pending.cancel())
@@ -125,10 +136,15 @@ export const make = (target: NetworkTarget): Effect.Effect<Caller, never, Scope.
             callSpan(target.traceCalls, "Caller.ping", { plugin: target.plugin, protocol: "grpc" })
           ),
         exec: (command, payload, options) =>
-          call("exec", command, timeoutMillis(target, options), (callOptions, callback) =>
-            client.Exec({ Command: command, Payload: toHex(payload) }, metadata, callOptions, callback), fromHex).pipe(
-              callSpan(target.traceCalls, "Caller.exec", { plugin: target.plugin, command, protocol: "grpc" })
-            )
+          call(
+            "exec",
+            command,
+            timeoutMillis(target, options),
+            (callOptions, callback) =>
+              client.Exec({ Command: command, Payload: toHex(payload) }, metadataFor(options), callOptions, callback),
+            fromHex,
+            options?.onVars
+          ).pipe(callSpan(target.traceCalls, "Caller.exec", { plugin: target.plugin, command, protocol: "grpc" }))
       }
     }
   )

@@ -7,31 +7,31 @@
  *
  * @since 0.1.0
  */
-import { Clock, Effect, Either, FiberRef, Layer, Option } from "effect"
+import { Clock, Effect, Either, FiberRef, Layer } from "effect"
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
-import type { Caller } from "./Caller.js"
-import type { Container } from "./Container.js"
+import type { PipelineContext } from "./Caller.js"
 import * as Executor from "./Executor.js"
-import * as Host from "./Host.js"
-import * as Md5Checker from "./Md5Checker.js"
-import type { PluginConfig, PluginSpec } from "./PluginConfig.js"
 import {
   type CallError,
   type ConfigParseError,
   FileUnreadable,
   type HostNotFound,
-  PipelineInvalid,
-  PipelineNeedsExecutor,
+  type PipelineInvalid,
+  type PipelineNeedsExecutor,
   PipelineNotFound,
   PipelineStepFailed,
+  PipelineVariableConflict,
+  PipelineVariableInvalid,
   type StartError,
   type SubstitutionError
 } from "./PluginError.js"
 import { decodePipeline, type Pipeline, type PipelineStep } from "./PipelineConfig.js"
 import * as PluginServices from "./PluginServices.js"
 import { isFile } from "./internal/files.js"
-import { buildPayload, type SubstitutionContext } from "./internal/substitute.js"
+import { resolvePlugins } from "./internal/pipelinePlugins.js"
+import { applyUpdates, mergeGroup, readUpdates, type Vars } from "./internal/pipelineVars.js"
+import { buildPayload } from "./internal/substitute.js"
 
 export type { Pipeline, PipelineStep } from "./PipelineConfig.js"
 
@@ -44,8 +44,11 @@ export type LoadError = PipelineNotFound | FileUnreadable | ConfigParseError | P
 /** Every error that stops a pipeline before its first step: the plugins it names cannot be resolved. */
 export type RunError = PipelineInvalid | PipelineNeedsExecutor | HostNotFound
 
-/** Why one step failed: its payload could not be built, its plugin could not start, or its call failed. */
-export type StepError = SubstitutionError | StartError | CallError
+/**
+ * Why one step failed: its payload could not be built, its plugin could not start, its call failed, or
+ * the variables its plugin set were unusable or disagreed with another step of its parallel group.
+ */
+export type StepError = SubstitutionError | StartError | CallError | PipelineVariableInvalid | PipelineVariableConflict
 
 /** What happened to one step. `output` is set when it succeeded, `error` when it failed. */
 export interface StepResult {
@@ -61,6 +64,13 @@ export interface StepResult {
   readonly durationMillis: number
   readonly output: Uint8Array | undefined
   readonly error: StepError | undefined
+  /**
+   * The variables this step's plugin set (its answer's `vars`), as applied for later steps; empty
+   * unless the step succeeded. See {@link finalVars}.
+   *
+   * @since 0.2.0
+   */
+  readonly vars: Readonly<Record<string, string>>
 }
 
 /** Progress of a running pipeline, for progress displays such as the CLI's `goplugin run`. */
@@ -135,83 +145,6 @@ export const load: (file?: string, options?: LoadOptions) => Effect.Effect<Pipel
   }
 )
 
-/** An `Md5Checker` that lets inline plugins without a digest through and verifies every other file. */
-const trustingUnpinned = (base: Md5Checker.Md5Checker["Type"], unpinned: ReadonlySet<string>): Md5Checker.Md5Checker["Type"] => ({
-  digest: base.digest,
-  verify: (plugin, file, expected) => (unpinned.has(plugin) ? Effect.void : base.verify(plugin, file, expected))
-})
-
-/** The container of the pipeline's inline plugins: a host of their own, built from the pipeline file. */
-const inlineContainer = (pipeline: Pipeline, host: string, names: ReadonlyArray<string>) =>
-  Effect.gen(function*() {
-    const base = yield* Md5Checker.Md5Checker
-    const plugins: Record<string, PluginSpec> = {}
-    const unpinned = new Set<string>()
-    for (const name of names) {
-      const spec = pipeline.plugins[name]!
-      if (spec.md5 === undefined) unpinned.add(name)
-      plugins[name] = { ...spec, md5: spec.md5 ?? "" }
-    }
-    const config: PluginConfig = {
-      file: pipeline.file,
-      dir: pipeline.dir,
-      meta: {},
-      settings: pipeline.settings,
-      plugins,
-      hosts: { [host]: { plugins: names } }
-    }
-    const checker = trustingUnpinned(base, unpinned)
-    const executor = yield* Executor.make(config).pipe(Effect.provideService(Md5Checker.Md5Checker, checker))
-    const container = yield* Effect.orDie(executor.fromHost(host))
-    for (const name of unpinned) {
-      const installed = container.installed.plugins.get(name)
-      const digest = installed === undefined ? "" : yield* Effect.orElseSucceed(base.digest(installed.execFile), () => "")
-      yield* Effect.logWarning(
-        `inline plugin "${name}" has no md5 in ${pipeline.file}, so its executable is not verified` +
-          (digest === "" ? "" : `; add md5 = "${digest}" to [plugins.${name}] to pin it`)
-      ).pipe(Effect.annotateLogs({ plugin: name }))
-    }
-    return container
-  })
-
-/** Resolves every plugin the steps name to a lazily started, shared caller; fails before any step runs. */
-const resolvePlugins = (pipeline: Pipeline, options: RunOptions) =>
-  Effect.gen(function*() {
-    const host = options.host ?? pipeline.host
-    const used = Array.from(new Set(pipeline.steps.map((step) => step.plugin)))
-    const inline = used.filter((name) => Object.hasOwn(pipeline.plugins, name))
-    const fromHost = used.filter((name) => !Object.hasOwn(pipeline.plugins, name))
-    const stepUsing = (name: string) => pipeline.steps.find((step) => step.plugin === name)!
-    const invalid = (name: string, problem: string) =>
-      new PipelineInvalid({ file: pipeline.file, path: `steps[${stepUsing(name).index}].plugin`, problem })
-    const containers: Array<[ReadonlyArray<string>, Container]> = []
-    if (fromHost.length > 0) {
-      if (host === undefined) {
-        const name = fromHost[0]!
-        return yield* invalid(name, `plugin "${name}" is not declared under [plugins.${name}] in this file and no host ` +
-          `is set; declare it inline (exec, comm_type), or set host = "<name>" to use the plugins of that host's config`)
-      }
-      const executor = yield* Effect.serviceOption(Executor.Executor)
-      if (Option.isNone(executor)) {
-        return yield* new PipelineNeedsExecutor({ file: pipeline.file, host, plugins: fromHost })
-      }
-      const container = yield* executor.value.fromHost(host)
-      for (const name of fromHost) {
-        const found = Host.lookup(container.installed, name)
-        if (Either.isLeft(found) && (found.left._tag === "PluginNotFound" || found.left._tag === "PluginNotAllowed")) {
-          return yield* invalid(name, `${found.left.message} Or declare it inline under [plugins.${name}] in this file.`)
-        }
-      }
-      containers.push([fromHost, container])
-    }
-    if (inline.length > 0) containers.push([inline, yield* inlineContainer(pipeline, host ?? "pipeline", inline)])
-    const callers = new Map<string, Effect.Effect<Caller, StartError>>()
-    for (const [names, container] of containers) {
-      for (const name of names) callers.set(name, yield* Effect.cached(container.run(name)))
-    }
-    return callers
-  })
-
 const dateOfNanos = (nanos: bigint): Date => new Date(Number(nanos / 1_000_000n))
 
 /**
@@ -238,23 +171,42 @@ export const run: (
 
 const runSteps = (pipeline: Pipeline, options: RunOptions) =>
   Effect.gen(function*() {
-    const callers = yield* resolvePlugins(pipeline, options)
+    const callers = yield* resolvePlugins(pipeline, options.host ?? pipeline.host)
     // Long-lived plugins log for the whole pipeline, not for the step that happened to start them.
     const pluginAnnotations = yield* FiberRef.get(FiberRef.currentLogAnnotations)
     const emit = options.onEvent ?? (() => Effect.void)
     const results = new Map<string, StepResult>()
-    const context: SubstitutionContext = { file: pipeline.file, vars: pipeline.vars, env: options.env ?? process.env, results }
+    const env = options.env ?? process.env
+    const pipelineName = pipeline.name ?? pipeline.file
 
-    const runStep = (step: PipelineStep) =>
+    /** Runs one step on the variables `vars` (its group's snapshot); the caller records and announces its end. */
+    const runStep = (step: PipelineStep, vars: Vars, context: PipelineContext) =>
       Effect.gen(function*() {
         const startNanos = yield* Clock.currentTimeNanos
         const startedAt = dateOfNanos(startNanos)
         yield* emit({ _tag: "StepStarted", step, startedAt })
         yield* Effect.logDebug(`step "${step.name}" started: ${step.plugin} ${step.command}`)
         const outcome = yield* Effect.gen(function*() {
-          const payload = yield* buildPayload(context, step)
+          const payload = yield* buildPayload({ file: pipeline.file, vars, env, results }, step)
           const caller = yield* Effect.locally(callers.get(step.plugin)!, FiberRef.currentLogAnnotations, pluginAnnotations)
-          return yield* caller.exec(step.command, payload, step.timeout === undefined ? {} : { timeout: step.timeout })
+          let answered: unknown
+          const output = yield* caller.exec(step.command, payload, {
+            ...(step.timeout === undefined ? {} : { timeout: step.timeout }),
+            pipeline: context,
+            onVars: (raw) => {
+              answered = raw
+            }
+          })
+          const updates = yield* Either.mapLeft(readUpdates(answered), ({ problem, variable }) =>
+            new PipelineVariableInvalid({
+              file: pipeline.file,
+              step: step.name,
+              plugin: step.plugin,
+              command: step.command,
+              variable: variable ?? "",
+              problem
+            }))
+          return { output, updates }
         }).pipe(Effect.either)
         const endNanos = yield* Clock.currentTimeNanos
         const result: StepResult = {
@@ -265,19 +217,29 @@ const runSteps = (pipeline: Pipeline, options: RunOptions) =>
           startedAt,
           finishedAt: dateOfNanos(endNanos),
           durationMillis: Number(endNanos - startNanos) / 1e6,
-          output: Either.isRight(outcome) ? outcome.right : undefined,
-          error: Either.isLeft(outcome) ? outcome.left : undefined
+          output: Either.isRight(outcome) ? outcome.right.output : undefined,
+          error: Either.isLeft(outcome) ? outcome.left : undefined,
+          vars: Either.isRight(outcome) ? outcome.right.updates : {}
         }
-        results.set(step.name, result)
-        yield* Either.isRight(outcome)
-          ? Effect.logDebug(`step "${step.name}" succeeded in ${result.durationMillis.toFixed(1)} ms`)
-          : Effect.logDebug(`step "${step.name}" failed: ${outcome.left.message}`)
-        yield* emit({ _tag: "StepFinished", step, result })
         return result
       }).pipe(
         Effect.annotateLogs("step", step.name),
         Effect.withSpan("Pipeline.step", { attributes: { step: step.name, plugin: step.plugin, command: step.command } })
       )
+
+    /** Records a step's final result and announces it. */
+    const finish = (step: PipelineStep, result: StepResult) =>
+      Effect.suspend(() => {
+        results.set(step.name, result)
+        const set = Object.keys(result.vars)
+        return Effect.zipRight(
+          result.error === undefined
+            ? Effect.logDebug(`step "${step.name}" succeeded in ${result.durationMillis.toFixed(1)} ms` +
+              (set.length === 0 ? "" : `; it set ${set.join(", ")}`))
+            : Effect.logDebug(`step "${step.name}" failed: ${result.error.message}`),
+          emit({ _tag: "StepFinished", step, result })
+        ).pipe(Effect.annotateLogs("step", step.name))
+      })
 
     const skip = (step: PipelineStep, because: string) =>
       Effect.suspend(() => {
@@ -290,20 +252,46 @@ const runSteps = (pipeline: Pipeline, options: RunOptions) =>
           finishedAt: undefined,
           durationMillis: 0,
           output: undefined,
-          error: undefined
+          error: undefined,
+          vars: {}
         }
         results.set(step.name, result)
         return emit({ _tag: "StepSkipped", step, result, because })
       })
 
+    /**
+     * Runs a group on one snapshot of the variables. A step that set variables in a group of two or
+     * more is announced only when the group ends: whether it conflicts depends on the steps before it in
+     * the file, which may finish after it.
+     */
+    const runGroup = (group: ReadonlyArray<PipelineStep>, vars: Vars) =>
+      Effect.gen(function*() {
+        const deferred = (result: StepResult) => group.length > 1 && Object.keys(result.vars).length > 0
+        const ran = yield* Effect.forEach(group, (step, index) =>
+          runStep(step, vars, { name: pipelineName, step: step.name, parallel: group.length > 1, index, size: group.length })
+            .pipe(Effect.tap((result) => (deferred(result) ? Effect.void : finish(step, result)))), { concurrency: "unbounded" })
+        const { accepted, conflicts } = mergeGroup(ran.map((result) => ({ step: result.name, vars: result.vars })))
+        const finished = ran.map((result): StepResult => {
+          const conflict = conflicts.find((c) => c.step === result.name)
+          if (conflict === undefined) return result
+          const error = new PipelineVariableConflict({ file: pipeline.file, ...conflict })
+          return { ...result, status: "failed", output: undefined, error, vars: {} }
+        })
+        yield* Effect.forEach(group, (step, i) => (deferred(ran[i]!) ? finish(step, finished[i]!) : Effect.void), { discard: true })
+        return { finished, vars: applyUpdates(vars, accepted.map((update) => update.vars)) }
+      })
+
     const groups = groupSteps(pipeline.steps)
     let stoppedBy: string | undefined
+    let vars: Vars = pipeline.vars
     for (const group of groups) {
       if (stoppedBy !== undefined) {
         yield* Effect.forEach(group, (step) => skip(step, stoppedBy!), { discard: true })
         continue
       }
-      const finished = yield* Effect.forEach(group, runStep, { concurrency: "unbounded" })
+      const outcome = yield* runGroup(group, vars)
+      const finished = outcome.finished
+      vars = outcome.vars
       const blocking = group.find((step, i) => finished[i]!.status === "failed" && !step.continue_on_error)
       if (blocking !== undefined) stoppedBy = `step "${blocking.name}" failed`
     }
@@ -320,6 +308,20 @@ export const groupSteps = (steps: ReadonlyArray<PipelineStep>): ReadonlyArray<Re
   }
   return groups
 }
+
+/**
+ * The variables after the pipeline: `[vars]` with every succeeded step's updates applied in file order
+ * (the order a run applies them in).
+ *
+ * @since 0.2.0
+ * @example
+ * ```ts
+ * const results = yield* Pipeline.run(pipeline)
+ * const vars = Pipeline.finalVars(pipeline, results)      // { region: "eu-west-1", token: "…" }
+ * ```
+ */
+export const finalVars = (pipeline: Pipeline, results: ReadonlyArray<StepResult>): Readonly<Record<string, string>> =>
+  applyUpdates(pipeline.vars, results.filter((result) => result.status === "succeeded").map((result) => result.vars))
 
 /** The failure that stopped the pipeline (the first failed step without `continue_on_error`), if any. */
 export const stoppingFailure = (pipeline: Pipeline, results: ReadonlyArray<StepResult>): PipelineStepFailed | undefined => {

@@ -132,9 +132,11 @@ const checkSteps = (
       if (Either.isLeft(parsed)) return fail(parsed.left.reference, parsed.left.problem)
       for (const reference of referencesOf(parsed.right)) {
         const text = referenceText(reference)
-        if (reference.kind === "vars" && !(reference.name in vars)) {
+        // After the first group a plugin may have set the variable, so only a run can tell.
+        if (reference.kind === "vars" && step.group === 0 && !Object.hasOwn(vars, reference.name)) {
           const known = Object.keys(vars)
-          return fail(text, `[vars] has no "${reference.name}" (defined: ${known.length === 0 ? "(none)" : known.join(", ")}); add it to [vars]`)
+          return fail(text, `[vars] has no "${reference.name}" (defined: ${known.length === 0 ? "(none)" : known.join(", ")}); ` +
+            `add it to [vars] (no step runs before this one, so no plugin can have set it)`)
         }
         if (reference.kind !== "steps") continue
         const source = byName.get(reference.name)

@@ -76,3 +76,52 @@ export class PipelineStepFailed extends Schema.TaggedError<PipelineStepFailed>()
       `pipeline may go on without it.`
   }
 }
+
+/**
+ * A pipeline step's plugin answered variable updates (`data.vars`) that cannot be used: not an object,
+ * a name that is not a variable name, or a value that is not a string, number or boolean. The step fails.
+ *
+ * @since 0.2.0
+ */
+export class PipelineVariableInvalid extends Schema.TaggedError<PipelineVariableInvalid>()("PipelineVariableInvalid", {
+  file: Schema.String,
+  step: Schema.String,
+  plugin: Schema.String,
+  command: Schema.String,
+  /** The variable concerned, or "" when `vars` as a whole is unusable. */
+  variable: Schema.String,
+  problem: Schema.String,
+  cause: Schema.optional(Schema.Defect)
+}) {
+  override get message(): string {
+    return `${this.file}: step "${this.step}" (plugin "${this.plugin}", command "${this.command}") answered ` +
+      `variable updates that cannot be used: ${this.problem}. A plugin sets variables with "vars" beside ` +
+      `"response" in its answer's "data": an object whose names have only letters, digits, '_' and '-' and ` +
+      `whose values are strings, numbers or booleans (docs/pipelines.md). Fix the plugin.`
+  }
+}
+
+/**
+ * Two steps of one parallel group set the same variable to different values. The later step (in file
+ * order) fails with this error; the earlier one's updates are applied.
+ *
+ * @since 0.2.0
+ */
+export class PipelineVariableConflict extends Schema.TaggedError<PipelineVariableConflict>()("PipelineVariableConflict", {
+  file: Schema.String,
+  variable: Schema.String,
+  step: Schema.String,
+  value: Schema.String,
+  otherStep: Schema.String,
+  otherValue: Schema.String,
+  cause: Schema.optional(Schema.Defect)
+}) {
+  override get message(): string {
+    return `${this.file}: steps "${this.otherStep}" and "${this.step}" run in one parallel group and both set ` +
+      `variable "${this.variable}", to ${JSON.stringify(this.otherValue)} and ${JSON.stringify(this.value)}. ` +
+      `The updates of a group are applied together when it ends, so they must agree: step "${this.step}" ` +
+      `fails and "${this.otherStep}"'s value is kept. Let one of the steps set it, use two names, or set ` +
+      `parallel = false on one of them so that it runs after the other.`
+  }
+}
+

@@ -6,10 +6,11 @@
  */
 import { Effect, type Scope } from "effect"
 import * as http from "node:http"
-import type { Caller } from "./Caller.js"
+import type { Caller, CallOptions } from "./Caller.js"
 import type { NetworkTarget, Transport } from "./Launcher.js"
 import { callError, invalidHex, timeoutMillis } from "./internal/callResult.js"
 import { callSpan } from "./internal/callSpan.js"
+import { contextHeaders } from "./internal/pipelineContext.js"
 import type { CallError } from "./PluginError.js"
 import { fromHex, readJSend, toHex } from "./internal/wire.js"
 
@@ -45,7 +46,8 @@ const exchange = <A>(
   command: string | undefined,
   body: string | undefined,
   limitMillis: number,
-  decode: (response: string) => A | undefined
+  decode: (response: string) => A | undefined,
+  options?: CallOptions
 ): Effect.Effect<A, CallError> =>
   Effect.async<A, CallError>((resume) => {
     let done = false
@@ -56,6 +58,9 @@ const exchange = <A>(
       resume(Effect.fail(callError(target, operation, command, reason, detail)))
     }
     const headers: http.OutgoingHttpHeaders = { "x-host": target.host, authorization: `Bearer ${target.token}` }
+    if (options?.pipeline !== undefined) {
+      for (const [name, value] of contextHeaders(options.pipeline)) headers[name] = value
+    }
     if (body !== undefined) {
       headers["content-type"] = "application/json"
       headers["content-length"] = Buffer.byteLength(body)
@@ -116,6 +121,7 @@ const exchange = <A>(
         }
         done = true
         clearTimeout(timer)
+        if (answer.vars !== undefined) options?.onVars?.(answer.vars)
         resume(Effect.succeed(value))
       })
     })
@@ -155,7 +161,8 @@ export const make = (target: NetworkTarget): Effect.Effect<Caller, never, Scope.
           command,
           `{"command":${JSON.stringify(command)},"payload":"${toHex(payload)}"}`,
           timeoutMillis(target, options),
-          fromHex
+          fromHex,
+          options
         ).pipe(callSpan(target.traceCalls, "Caller.exec", { plugin: target.plugin, command, protocol: "rest" }))
       }
     }

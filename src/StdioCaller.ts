@@ -11,15 +11,18 @@
  * @since 0.1.0
  */
 import { Duration, Effect } from "effect"
-import type { Caller, CallOptions } from "./Caller.js"
+import type { Caller, CallOptions, PipelineContext } from "./Caller.js"
 import type { ProcessTarget, Transport } from "./Launcher.js"
 import { callError, decodeAnswer, timeoutMillis } from "./internal/callResult.js"
 import { callSpan } from "./internal/callSpan.js"
+import { contextJson } from "./internal/pipelineContext.js"
 import type { ExitInfo, PluginProcess } from "./ProcessRegistry.js"
 import type { CallError } from "./PluginError.js"
-import { readJSend, toHex } from "./internal/wire.js"
+import { type JSendAnswer, readJSend, toHex } from "./internal/wire.js"
 
 type Operation = "ping" | "exec"
+
+type Success = Extract<JSendAnswer, { readonly _tag: "Success" }>
 
 const encoder = new TextEncoder()
 
@@ -32,16 +35,21 @@ const describeStderr = (lines: ReadonlyArray<string>): string =>
 
 const excerpt = (text: string): string => JSON.stringify(text.length > 120 ? `${text.slice(0, 120)}…` : text)
 
-/** The request line of an exec call, keys in the order the wire contract shows them. */
-export const execRequest = (host: string, command: string, payload: Uint8Array): string =>
-  `{"type":"exec","command":${JSON.stringify(command)},"payload":"${toHex(payload)}","host":${JSON.stringify(host)}}\n`
+/**
+ * The request line of an exec call, keys in the order the wire contract shows them; a pipeline step's
+ * call also carries its `"pipeline"` context last.
+ */
+export const execRequest = (host: string, command: string, payload: Uint8Array, pipeline?: PipelineContext): string =>
+  `{"type":"exec","command":${JSON.stringify(command)},"payload":"${toHex(payload)}","host":${JSON.stringify(host)}` +
+  (pipeline === undefined ? "}\n" : `,"pipeline":${contextJson(pipeline)}}\n`)
 
 /** The request line of a ping call. */
 export const pingRequest = `{"type":"ping"}\n`
 
 /**
- * Reads the answer of a process that has exited: the JSend `data.response` string, or the `CallError`
- * that says why there is none (exit status and stderr included whenever they help).
+ * Reads the answer of a process that has exited: the JSend `data` (response string and unchecked
+ * vars), or the `CallError` that says why there is none (exit status and stderr included whenever they
+ * help).
  */
 const readAnswer = (
   target: ProcessTarget,
@@ -50,7 +58,7 @@ const readAnswer = (
   process: PluginProcess,
   exit: ExitInfo,
   stderrLines: ReadonlyArray<string>
-): Effect.Effect<string, CallError> => {
+): Effect.Effect<Success, CallError> => {
   const fail = (reason: CallError["reason"], detail: string) =>
     Effect.fail(callError(target, operation, command, reason, detail))
   const status = describeExit(exit)
@@ -85,7 +93,7 @@ const readAnswer = (
   if (!exitedCleanly) {
     return fail("exited", `the process answered success but ended with ${status}; ${stderr}`)
   }
-  return Effect.succeed(answer.response)
+  return Effect.succeed(answer)
 }
 
 /**
@@ -99,7 +107,7 @@ const call = (
   command: string | undefined,
   request: string,
   limitMillis: number
-): Effect.Effect<string, CallError> =>
+): Effect.Effect<Success, CallError> =>
   Effect.scoped(
     Effect.gen(function*() {
       yield* Effect.mapError(target.verify, (error) => callError(target, operation, command, "refused", error.message))
@@ -132,13 +140,17 @@ export const make = (target: ProcessTarget): Effect.Effect<Caller> =>
     plugin: target.plugin,
     protocol: "stdio",
     ping: Effect.suspend(() => call(target, "ping", undefined, pingRequest, timeoutMillis(target))).pipe(
+      Effect.map((answer) => answer.response),
       callSpan(target.traceCalls, "Caller.ping", { plugin: target.plugin, protocol: "stdio" })
     ),
     exec: (command: string, payload: Uint8Array, options?: CallOptions) =>
       Effect.suspend(() =>
         Effect.flatMap(
-          call(target, "exec", command, execRequest(target.host, command, payload), timeoutMillis(target, options)),
-          decodeAnswer(target, command, "data.response")
+          call(target, "exec", command, execRequest(target.host, command, payload, options?.pipeline), timeoutMillis(target, options)),
+          (answer) =>
+            Effect.tap(decodeAnswer(target, command, "data.response")(answer.response), () => {
+              if (answer.vars !== undefined) options?.onVars?.(answer.vars)
+            })
         )
       ).pipe(callSpan(target.traceCalls, "Caller.exec", { plugin: target.plugin, command, protocol: "stdio" }))
   }))

@@ -1,49 +1,13 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Either, type Layer } from "effect"
+import { Effect, Either } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import * as Pipeline from "../src/Pipeline.js"
 import { decodePipeline } from "../src/PipelineConfig.js"
-import { built, md5Of, nodePlugin, renderConfig, root, survivors, tempDir, text, writeConfig } from "./helpers.js"
-import { captureLogs, libraryLayer, type Recorder, recorder, servicesLayer } from "./pipelineHelpers.js"
+import { md5Of, nodePlugin, renderConfig, root, survivors, tempDir, text, writeConfig } from "./helpers.js"
+import { captureLogs, libraryLayer, recorder, runPipeline, servicesLayer, workerPlugin, workerScript } from "./pipelineHelpers.js"
 
 const allBytes = Uint8Array.from({ length: 256 }, (_, i) => i)
-const workerScript = built("test/fixtures/pipeline-worker.js")
-
-/** An inline `[plugins.<name>]` table for the worker fixture, started as `node <script>` (node found on PATH). */
-const workerPlugin = (name = "worker", pinned = true) =>
-  [
-    `[plugins.${name}]`,
-    `exec = "node"`,
-    `exec_args = [${JSON.stringify(workerScript)}]`,
-    `exec_file = ${JSON.stringify(workerScript)}`,
-    `comm_type = "stdio"`,
-    pinned ? `md5 = "${md5Of(workerScript)}"` : "",
-    ""
-  ].join("\n")
-
-/** Writes `pipeline.toml` (text built from the temp folder), runs it, checks that no process is left. */
-const runPipeline = <E = never>(
-  textOf: (dir: string) => string,
-  options: Pipeline.RunOptions = {},
-  layerOf: (dir: string, record: Recorder) => Layer.Layer<Pipeline.PipelineServices, E> = (_dir, record) => servicesLayer(record)
-) =>
-  Effect.gen(function*() {
-    const dir = yield* tempDir
-    fs.writeFileSync(path.join(dir, "pipeline.toml"), textOf(dir))
-    const record = recorder()
-    const capture = captureLogs()
-    const events: Array<Pipeline.PipelineEvent> = []
-    const pipeline = yield* Pipeline.load(path.join(dir, "pipeline.toml"))
-    const results = yield* Pipeline.run(pipeline, { onEvent: (event) => Effect.sync(() => events.push(event)), ...options }).pipe(
-      Effect.provide(layerOf(dir, record)),
-      Effect.provide(capture.layer)
-    )
-    expect(yield* survivors(record.pids)).toEqual([])
-    const byName = (name: string) => results.find((result) => result.name === name)!
-    return { dir, pipeline, results, events, record, logs: capture.lines, byName }
-  })
-
 const eventKeys = (events: ReadonlyArray<Pipeline.PipelineEvent>) => events.map((event) => `${event._tag} ${event.step.name}`)
 
 describe("running pipelines", () => {

@@ -1,13 +1,19 @@
 /**
  * Helpers of the stdio and pipeline tests: a process registry that records every pid it starts, a
- * checksum checker that counts full verifications, and a logger that keeps every line.
+ * checksum checker that counts full verifications, a logger that keeps every line, and a runner of
+ * pipeline files written into a temporary folder.
  */
+import { expect } from "@effect/vitest"
 import { Effect, HashMap, Layer, Logger } from "effect"
+import * as fs from "node:fs"
+import * as path from "node:path"
 import * as PluginServices from "../src/PluginServices.js"
 import * as Discover from "../src/Discover.js"
 import * as Executor from "../src/Executor.js"
 import * as Md5Checker from "../src/Md5Checker.js"
+import * as Pipeline from "../src/Pipeline.js"
 import * as ProcessRegistry from "../src/ProcessRegistry.js"
+import { built, md5Of, survivors, tempDir } from "./helpers.js"
 
 /** What a test wants to know about the processes and checksums of a run. */
 export interface Recorder {
@@ -68,3 +74,43 @@ export const captureLogs = () => {
   })
   return { lines, layer: Logger.replace(Logger.defaultLogger, logger) }
 }
+
+/** The pipeline worker fixture (an SDK stdio plugin). */
+export const workerScript = built("test/fixtures/pipeline-worker.js")
+
+/** An inline `[plugins.<name>]` table for a built node script, started as `node <script> args…` (node found on PATH). */
+export const inlinePlugin = (name: string, script: string, options: { commType?: string; args?: ReadonlyArray<string>; pinned?: boolean } = {}) =>
+  [
+    `[plugins.${name}]`,
+    `exec = "node"`,
+    `exec_args = ${JSON.stringify([script, ...(options.args ?? [])])}`,
+    `exec_file = ${JSON.stringify(script)}`,
+    `comm_type = "${options.commType ?? "stdio"}"`,
+    options.pinned === false ? "" : `md5 = "${md5Of(script)}"`,
+    ""
+  ].join("\n")
+
+/** An inline `[plugins.<name>]` table for the worker fixture. */
+export const workerPlugin = (name = "worker", pinned = true) => inlinePlugin(name, workerScript, { pinned })
+
+/** Writes `pipeline.toml` (text built from the temp folder), runs it, checks that no process is left. */
+export const runPipeline = <E = never>(
+  textOf: (dir: string) => string,
+  options: Pipeline.RunOptions = {},
+  layerOf: (dir: string, record: Recorder) => Layer.Layer<Pipeline.PipelineServices, E> = (_dir, record) => servicesLayer(record)
+) =>
+  Effect.gen(function*() {
+    const dir = yield* tempDir
+    fs.writeFileSync(path.join(dir, "pipeline.toml"), textOf(dir))
+    const record = recorder()
+    const capture = captureLogs()
+    const events: Array<Pipeline.PipelineEvent> = []
+    const pipeline = yield* Pipeline.load(path.join(dir, "pipeline.toml"))
+    const results = yield* Pipeline.run(pipeline, { onEvent: (event) => Effect.sync(() => events.push(event)), ...options }).pipe(
+      Effect.provide(layerOf(dir, record)),
+      Effect.provide(capture.layer)
+    )
+    expect(yield* survivors(record.pids)).toEqual([])
+    const byName = (name: string) => results.find((result) => result.name === name)!
+    return { dir, pipeline, results, events, record, logs: capture.lines, byName }
+  })

@@ -119,8 +119,8 @@ describe("per-launch token", () => {
           }
         }
         const auth = { authorization: `Bearer ${TOKEN}`, "x-host": "app" }
-        expect(yield* grpcCall(client, "Ping", {}, auth)).toEqual({ ok: true, answer: { Status: "success", Data: { Response: "pong" } } })
-        expect(yield* grpcCall(client, "Exec", exec, auth)).toEqual({ ok: true, answer: { Status: "success", Data: { Response: "6869" } } })
+        expect(yield* grpcCall(client, "Ping", {}, auth)).toEqual({ ok: true, answer: { Status: "success", Data: { Response: "pong", Vars: {} } } })
+        expect(yield* grpcCall(client, "Exec", exec, auth)).toEqual({ ok: true, answer: { Status: "success", Data: { Response: "6869", Vars: {} } } })
       })))
 
   it.scopedLive("Python example: 401 without the bearer token, answers with it", () =>

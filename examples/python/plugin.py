@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
-"""An example goplugin REST plugin in Python, standard library only.
+"""An example goplugin plugin in Python, standard library only: REST, or stdio with --stdio.
 
-Commands: echo (payload as is), upper (UTF-8 text uppercased), reverse (bytes reversed).
+Commands: echo (payload as is), upper (UTF-8 text uppercased), reverse (bytes reversed), context (the
+pipeline context of the call as JSON: {"pipeline": {...}} or {"pipeline": null}), remember (payload
+"NAME=VALUE": answers it and sets the pipeline variable NAME for later steps).
 Run: python3 plugin.py --port 8080. It exits on SIGTERM/SIGINT and, when stdin is a pipe, when the
 host closes it. Logs go to stderr. When GOPLUGIN_TOKEN is set (the host sets it), every request must
-carry "Authorization: Bearer <token>", or it is answered 401.
+carry "Authorization: Bearer <token>", or it is answered 401. With --stdio it answers one request read
+from stdin (comm_type = "stdio").
 """
 import argparse
 import hmac
@@ -15,6 +18,7 @@ import stat
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import unquote
 
 MAX_BODY_BYTES = 64 * 1024 * 1024
 # The per-launch secret the host passes; empty (started by hand) means no check.
@@ -40,11 +44,45 @@ def upper(payload):
         raise CommandError(400, "the payload is not UTF-8 text")
 
 
+def remember(payload):
+    name, sep, value = payload.decode("utf-8", "replace").partition("=")
+    if not sep:
+        raise CommandError(400, 'expected "NAME=VALUE"')
+    # A handler may answer (bytes, vars): vars go beside "response" in the answer's "data".
+    return payload, {name: value}
+
+
+# Every handler takes the payload and the call's pipeline context (None outside a pipeline).
 HANDLERS = {
-    "echo": lambda payload: payload,
-    "upper": upper,
-    "reverse": lambda payload: payload[::-1],
+    "echo": lambda payload, context: payload,
+    "upper": lambda payload, context: upper(payload),
+    "reverse": lambda payload, context: payload[::-1],
+    "context": lambda payload, context: json.dumps({"pipeline": context}).encode("utf-8"),
+    "remember": lambda payload, context: remember(payload),
 }
+
+
+def context_from_headers(headers):
+    """The pipeline context a REST call carries in x-goplugin-* headers, or None outside a pipeline."""
+    step = headers.get("x-goplugin-step")
+    if step is None:
+        return None
+    return {
+        "name": unquote(headers.get("x-goplugin-pipeline", "")),  # percent-encoded beyond visible ASCII
+        "step": unquote(step),
+        "parallel": headers.get("x-goplugin-parallel") == "true",
+        "index": int(headers.get("x-goplugin-parallel-index", "0")),
+        "size": int(headers.get("x-goplugin-parallel-size", "1")),
+    }
+
+
+def success(answer):
+    """The JSend success body of a handler's answer: bytes, or (bytes, vars)."""
+    response, variables = answer if isinstance(answer, tuple) else (answer, None)
+    data = {"response": response.hex()}
+    if variables:
+        data["vars"] = variables
+    return {"status": "success", "data": data}
 
 
 class CommandError(Exception):
@@ -187,12 +225,12 @@ class Handler(BaseHTTPRequestHandler):
         if payload is None:
             return self.error(400, f'command "{command}" failed: the payload is not valid hex')
         try:
-            response = handler(payload)
+            answer = handler(payload, context_from_headers(self.headers))
         except CommandError as e:
             return self.error(e.status, f'command "{command}" failed: {e.message}')
         except Exception as e:  # a bug in a handler answers 500; the server lives on
             return self.error(500, f'command "{command}" failed: {e}')
-        self.send_json(202, {"status": "success", "data": {"response": response.hex()}})
+        self.send_json(202, success(answer))
 
     def do_PUT(self):
         if not self.authorized():
@@ -210,10 +248,41 @@ def stdin_is_pipe():
     return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)
 
 
+def serve_stdio():
+    """One stdio call: the request is one JSON object on stdin, the answer one JSend object on stdout."""
+    def answer(body, code):
+        sys.stdout.write(json.dumps(body, separators=(",", ":")) + "\n")
+        sys.stdout.flush()
+        return code
+
+    try:
+        request = json.loads(sys.stdin.buffer.read(MAX_BODY_BYTES + 1))
+    except ValueError:
+        return answer({"status": "error", "message": "the request on stdin is not valid JSON"}, 1)
+    if not isinstance(request, dict):
+        return answer({"status": "error", "message": "the request on stdin is not a JSON object"}, 1)
+    if request.get("type") == "ping":
+        return answer({"status": "success", "data": {"response": "pong"}}, 0)
+    command, payload = request.get("command"), from_hex(str(request.get("payload", "")))
+    handler = HANDLERS.get(command)
+    if handler is None or payload is None:
+        return answer({"status": "error", "message": f'command "{command}" failed: unknown command or bad payload'}, 1)
+    try:
+        # "pipeline" is absent outside a pipeline: {"name", "step", "parallel", "index", "size"} inside one.
+        return answer(success(handler(payload, request.get("pipeline"))), 0)
+    except CommandError as e:
+        return answer({"status": "error", "message": f'command "{command}" failed: {e.message}'}, 1)
+    except Exception as e:  # a bug in a handler is still an answer
+        return answer({"status": "error", "message": f'command "{command}" failed: {e}'}, 1)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=int(os.environ.get("GOPLUGIN_PORT") or 0))
+    parser.add_argument("--stdio", action="store_true", help="answer one request on stdin (comm_type = stdio)")
     args, _ = parser.parse_known_args()
+    if args.stdio:
+        sys.exit(serve_stdio())
 
     server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
     server.daemon_threads = True

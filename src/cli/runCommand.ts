@@ -34,7 +34,8 @@ const stepJson = (result: Pipeline.StepResult) => ({
   durationMillis: Math.round(result.durationMillis * 10) / 10,
   bytes: result.output?.length ?? null,
   ...outputOf(result.output),
-  error: result.error === undefined ? null : errorJson(result.error)
+  error: result.error === undefined ? null : errorJson(result.error),
+  vars: result.vars
 })
 
 const shorten = (text: string, width: number): string => {
@@ -51,8 +52,9 @@ const progress = (total: number) => (event: Pipeline.PipelineEvent): Effect.Effe
     case "StepFinished": {
       const { result } = event
       const took = `${result.durationMillis.toFixed(1)} ms`
+      const set = Object.keys(result.vars)
       return result.status === "succeeded"
-        ? Console.log(`${position} ok     ${result.name} (${took})`)
+        ? Console.log(`${position} ok     ${result.name} (${took})${set.length === 0 ? "" : `, set ${set.join(", ")}`}`)
         : Console.log(`${position} FAIL   ${result.name} (${took}): ${oneLine(result.error?.message ?? "failed", result.error?._tag)}`)
     }
     case "StepSkipped":
@@ -75,6 +77,16 @@ const summary = (results: ReadonlyArray<Pipeline.StepResult>): string =>
       ]
     })
   )
+
+/** The variables after the run, with the step that set each last ("[vars]" for the file's own). */
+const variablesTable = (pipeline: Pipeline.Pipeline, results: ReadonlyArray<Pipeline.StepResult>): string => {
+  const setBy = new Map<string, string>()
+  for (const result of results) for (const name of Object.keys(result.vars)) setBy.set(name, result.name)
+  return table(
+    ["VARIABLE", "VALUE", "SET BY"],
+    Object.entries(Pipeline.finalVars(pipeline, results)).map(([name, value]) => [name, shorten(value, 48), setBy.get(name) ?? "[vars]"])
+  )
+}
 
 /** Whether a step uses a plugin of a host's config (so the config must be loaded), not an inline one. */
 const usesConfigPlugins = (pipeline: Pipeline.Pipeline): boolean =>
@@ -124,10 +136,14 @@ export const runPipelineCommand = Command.make(
             name: pipeline.name ?? null,
             host: options.host ?? pipeline.host ?? null,
             ok: failure === undefined,
-            steps: results.map(stepJson)
+            steps: results.map(stepJson),
+            vars: Pipeline.finalVars(pipeline, results)
           })
         } else {
           yield* Console.log(`\n${summary(results)}`)
+          if (Object.keys(Pipeline.finalVars(pipeline, results)).length > 0) {
+            yield* Console.log(`\n${variablesTable(pipeline, results)}`)
+          }
         }
         if (failure !== undefined) return yield* failure
       })

@@ -191,8 +191,12 @@ const outputOf = (context: SubstitutionContext, name: string): Either.Either<Uin
 const resolveText = (context: SubstitutionContext) => (reference: Reference): Either.Either<string, string> => {
   switch (reference.kind) {
     case "vars": {
-      const value = context.vars[reference.name]
-      return value === undefined ? Either.left(`[vars] has no "${reference.name}"`) : Either.right(value)
+      if (Object.hasOwn(context.vars, reference.name)) return Either.right(context.vars[reference.name]!)
+      const known = Object.keys(context.vars)
+      return Either.left(
+        `there is no variable "${reference.name}": it is not in [vars] and no earlier step's plugin set it ` +
+          `(defined: ${known.length === 0 ? "(none)" : known.join(", ")}); add it to [vars] or check the name`
+      )
     }
     case "env": {
       const value = context.env[reference.name]

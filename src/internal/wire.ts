@@ -24,16 +24,25 @@ export const fromHex = (hex: string): Uint8Array | undefined => {
   return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength)
 }
 
-/** The JSend body of a successful answer: `{"status":"success","data":{"response":…}}`. */
-export const jsendSuccess = (response: string): string =>
-  JSON.stringify({ status: "success", data: { response } })
+/**
+ * The JSend body of a successful answer: `{"status":"success","data":{"response":…}}`, with
+ * `"vars":{…}` after `response` when there are variable updates.
+ */
+export const jsendSuccess = (response: string, vars?: Readonly<Record<string, string>>): string =>
+  JSON.stringify({
+    status: "success",
+    data: vars === undefined || Object.keys(vars).length === 0 ? { response } : { response, vars }
+  })
 
 /** The JSend body of a failed answer: `{"status":"error","message":…}`. */
 export const jsendError = (message: string): string => JSON.stringify({ status: "error", message })
 
-/** A JSend answer after validation: either the response string or the plugin's error message. */
+/**
+ * A JSend answer after validation: either the response string (with `data.vars` as parsed, unchecked;
+ * undefined when absent) or the plugin's error message.
+ */
 export type JSendAnswer =
-  | { readonly _tag: "Success"; readonly response: string }
+  | { readonly _tag: "Success"; readonly response: string; readonly vars: unknown }
   | { readonly _tag: "Failure"; readonly message: string }
 
 const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
@@ -50,7 +59,7 @@ export const readJSend = (body: unknown): JSendAnswer | string => {
     if (!isRecord(data)) return `"data" is missing or not an object`
     const response = data["response"]
     if (typeof response !== "string") return `"data.response" is missing or not a string`
-    return { _tag: "Success", response }
+    return { _tag: "Success", response, vars: data["vars"] }
   }
   if (status === "error" || status === "fail") {
     const message = body["message"]

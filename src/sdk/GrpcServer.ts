@@ -16,7 +16,8 @@ import type * as Scope from "effect/Scope"
 import type { CommandFailed } from "../PluginError.js"
 import { protoLoaderOptions, protoPath } from "../internal/wire.js"
 import { bearerMatches, hostRefusal, resolveToken, TOKEN_REQUIRED } from "./Access.js"
-import { dispatch, type Handlers } from "./Handler.js"
+import { readContextHeaders } from "../internal/pipelineContext.js"
+import { dispatchAnswer, type Handlers } from "./Handler.js"
 import { DEFAULT_MAX_BODY_BYTES } from "./RestServer.js"
 import { ServeError } from "./ServeError.js"
 
@@ -44,7 +45,7 @@ interface ExecRequestMessage {
 
 interface AnswerMessage {
   readonly Status: string
-  readonly Data: { readonly Response: string }
+  readonly Data: { readonly Response: string; readonly Vars?: Readonly<Record<string, string>> }
 }
 
 /** The first value of a metadata key as text, or "" when absent. */
@@ -103,9 +104,13 @@ export const grpcServer: (options: GrpcServerOptions) => Effect.Effect<number, S
     const refusal = hostRefusal(hosts, host, "x-host metadata")
     if (refusal !== undefined) return callback({ code: grpc.status.PERMISSION_DENIED, details: refusal })
     const command = call.request.Command ?? ""
-    const cancel = run(dispatch(handlers, command, call.request.Payload ?? "", host), {
+    const pipeline = readContextHeaders((key) => firstValue(call.metadata, key))
+    const cancel = run(dispatchAnswer(handlers, command, call.request.Payload ?? "", { host, pipeline }), {
       onExit: (exit) => {
-        if (Exit.isSuccess(exit)) return callback(null, { Status: "success", Data: { Response: exit.value } })
+        if (Exit.isSuccess(exit)) {
+          const { response, vars } = exit.value
+          return callback(null, { Status: "success", Data: vars === undefined ? { Response: response } : { Response: response, Vars: vars } })
+        }
         const failure = Cause.failureOption(exit.cause)
         if (Option.isSome(failure)) return callback({ code: codes[failure.value.kind], details: failure.value.message })
         callback({ code: grpc.status.UNAVAILABLE, details: `command "${command}" was interrupted: the plugin is shutting down` })

@@ -15,7 +15,8 @@ import type * as Scope from "effect/Scope"
 import type { CommandFailed } from "../PluginError.js"
 import { jsendError, jsendSuccess } from "../internal/wire.js"
 import { bearerMatches, hostRefusal, resolveToken, TOKEN_REQUIRED } from "./Access.js"
-import { dispatch, type Handlers, readExecRequest } from "./Handler.js"
+import { readContextHeaders } from "../internal/pipelineContext.js"
+import { dispatchAnswer, type Handlers, readExecRequest } from "./Handler.js"
 import { ServeError } from "./ServeError.js"
 
 /** Largest request body a server reads unless told otherwise: 64 MiB. */
@@ -134,9 +135,10 @@ export const restServer: (options: RestServerOptions) => Effect.Effect<number, S
     const request = readExecRequest(json.value)
     if (typeof request === "string") return send(res, 400, jsendError(request))
     const host = headerValue(req.headers["x-host"])
-    const cancel = run(dispatch(handlers, request.command, request.payload, host), {
+    const pipeline = readContextHeaders((name) => headerValue(req.headers[name]))
+    const cancel = run(dispatchAnswer(handlers, request.command, request.payload, { host, pipeline }), {
       onExit: (exit) => {
-        if (Exit.isSuccess(exit)) return send(res, 202, jsendSuccess(exit.value))
+        if (Exit.isSuccess(exit)) return send(res, 202, jsendSuccess(exit.value.response, exit.value.vars))
         const failure = Cause.failureOption(exit.cause)
         if (Option.isSome(failure)) return send(res, restStatus[failure.value.kind], jsendError(failure.value.message))
         send(res, 503, jsendError(`command "${request.command}" was interrupted: the plugin is shutting down`))

@@ -9,7 +9,8 @@ import * as Either from "effect/Either"
 import type { CommandFailed } from "../PluginError.js"
 import { jsendError, jsendSuccess } from "../internal/wire.js"
 import { hostRefusal } from "./Access.js"
-import { dispatch, type Handlers, isRecord, readExecRequest } from "./Handler.js"
+import { readContextJson } from "../internal/pipelineContext.js"
+import { dispatchAnswer, type Handlers, isRecord, readExecRequest, type WireAnswer } from "./Handler.js"
 import { DEFAULT_MAX_BODY_BYTES } from "./RestServer.js"
 import { ServeError } from "./ServeError.js"
 
@@ -82,16 +83,18 @@ const parse = (input: Buffer): unknown => {
   }
 }
 
-/** Decodes one stdio request and runs it; answers the hex response (or "pong"). */
+const PONG: WireAnswer = { response: "pong", vars: undefined }
+
+/** Decodes one stdio request and runs it; answers the hex response and variables (or "pong"). */
 const answer = (
   options: StdioServerOptions,
   input: Buffer
-): Effect.Effect<string, CommandFailed | ServeError> => {
+): Effect.Effect<WireAnswer, CommandFailed | ServeError> => {
   const request = parse(input)
   if (request === NOT_JSON) return Effect.fail(refuse("the request on stdin is not valid JSON"))
   if (!isRecord(request)) return Effect.fail(refuse("the request on stdin is not a JSON object"))
   const type = request["type"]
-  if (type === "ping") return Effect.succeed("pong")
+  if (type === "ping") return Effect.succeed(PONG)
   if (type !== "exec") {
     return Effect.fail(refuse(`the request "type" is ${JSON.stringify(type)}; expected "ping" or "exec"`))
   }
@@ -100,7 +103,7 @@ const answer = (
   const host = typeof request["host"] === "string" ? request["host"] : ""
   const refusal = hostRefusal(options.hosts, host, `the request's "host" field`)
   if (refusal !== undefined) return Effect.fail(refuse(refusal))
-  return dispatch(options.handlers, exec.command, exec.payload, host)
+  return dispatchAnswer(options.handlers, exec.command, exec.payload, { host, pipeline: readContextJson(request["pipeline"]) })
 }
 
 /**
@@ -114,7 +117,7 @@ export const stdioServer: (options: StdioServerOptions) => Effect.Effect<void, C
       Effect.either
     )
     const body = Either.isRight(outcome)
-      ? jsendSuccess(outcome.right)
+      ? jsendSuccess(outcome.right.response, outcome.right.vars)
       : jsendError(outcome.left._tag === "ServeError" ? outcome.left.reason : outcome.left.message)
     yield* write(options.stdout ?? process.stdout, `${body}\n`)
     if (Either.isLeft(outcome)) return yield* outcome.left

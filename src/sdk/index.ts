@@ -7,7 +7,19 @@
 export { CommandFailed } from "../PluginError.js"
 export { bearerMatches, hostRefusal, resolveToken, TOKEN_ENV } from "./Access.js"
 export { grpcServer, type GrpcServerOptions } from "./GrpcServer.js"
-export { dispatch, type Handler, type HandlerContext, type Handlers, type Protocol } from "./Handler.js"
+export {
+  type AnswerWithVars,
+  dispatch,
+  dispatchAnswer,
+  type Handler,
+  type HandlerContext,
+  type Handlers,
+  type HandlerWithVars,
+  type PipelineContext,
+  type Protocol,
+  withVars,
+  type WireAnswer
+} from "./Handler.js"
 export { parsePort, pluginProgram, runMain, type RunMainOptions, serve, type ServeOptions } from "./PluginMain.js"
 export { DEFAULT_MAX_BODY_BYTES, restServer, type RestServerOptions } from "./RestServer.js"
 export { ServeError } from "./ServeError.js"
