@@ -3,7 +3,7 @@
  * `npm run bench`: measures goplugin-effect against real plugin processes, each row against a baseline
  * measured in the same run on the same plugin, and prints one table.
  *
- *   node build/bench/run.js [--json FILE] [--quick] [--only rest,grpc,stdio,startup,checksum,stop,memory]
+ *   node build/bench/run.js [--json FILE] [--quick] [--only rest,grpc,stdio,startup,checksum,stop,memory,guard]
  *   node build/bench/run.js --merge a.json b.json c.json [--json FILE]   (median table of several runs)
  */
 import { NodeRuntime } from "@effect/platform-node"
@@ -14,6 +14,7 @@ import * as os from "node:os"
 import { checksumRows } from "./checksum.js"
 import { isAlive, libraryLayer, tempConfig } from "./fixtures.js"
 import { grpcRows } from "./grpc.js"
+import { guardRows } from "./guard.js"
 import { memoryRows } from "./memory.js"
 import type { BenchOptions } from "./measure.js"
 import { restRows } from "./rest.js"
@@ -22,7 +23,7 @@ import { median, now, ratioOf, renderLegend, renderTable, type Row, verdict } fr
 import { stdioRows } from "./stdio.js"
 import { stopRows } from "./stop.js"
 
-type Section = "rest" | "grpc" | "stdio" | "startup" | "checksum" | "stop" | "memory"
+type Section = "rest" | "grpc" | "stdio" | "startup" | "checksum" | "stop" | "memory" | "guard"
 
 const SECTIONS: Record<
   Section,
@@ -34,7 +35,8 @@ const SECTIONS: Record<
   startup: startupRows,
   checksum: checksumRows,
   stop: stopRows,
-  memory: memoryRows
+  memory: memoryRows,
+  guard: guardRows
 }
 
 interface Args {
@@ -44,7 +46,7 @@ interface Args {
   readonly merge: ReadonlyArray<string>
 }
 
-const usage = "usage: run.js [--json FILE] [--quick] [--only rest,grpc,stdio,startup,checksum,stop,memory] | --merge A.json B.json … [--json FILE]"
+const usage = "usage: run.js [--json FILE] [--quick] [--only rest,grpc,stdio,startup,checksum,stop,memory,guard] | --merge A.json B.json … [--json FILE]"
 
 const parseArgs = (argv: ReadonlyArray<string>): Args => {
   let json: string | undefined

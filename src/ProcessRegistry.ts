@@ -88,6 +88,8 @@ export class ProcessRegistry extends Context.Tag("goplugin-effect/ProcessRegistr
   readonly killAll: Effect.Effect<number>
   /** The processes currently tracked. */
   readonly list: Effect.Effect<ReadonlyArray<PluginProcess>>
+  /** The orphan guard's pid (started with the first plugin, or by this query); none when it is off or could not start. */
+  readonly orphanGuardPid: Effect.Effect<Option.Option<number>>
 }>() {}
 
 /** How many stderr lines a process keeps for error messages. */
@@ -228,7 +230,8 @@ export const makeWith = (options: RegistryOptions = {}) => Effect.gen(function*(
       Effect.flatMap(Ref.get(processes), (map) =>
         Option.match(HashMap.get(map, id), { onNone: () => Effect.succeed(false), onSome: (p) => Effect.as(p.stop, true) })),
     killAll,
-    list: Effect.map(Ref.get(processes), (map) => Array.from(HashMap.values(map)))
+    list: Effect.map(Ref.get(processes), (map) => Array.from(HashMap.values(map))),
+    orphanGuardPid: options.orphanGuard === false ? Effect.succeedNone : Effect.map(guard, Option.map((g) => g.pid))
   })
 })
 

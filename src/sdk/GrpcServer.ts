@@ -20,6 +20,7 @@ import { readContextHeaders } from "../internal/pipelineContext.js"
 import { dispatchAnswer, type Handlers } from "./Handler.js"
 import { DEFAULT_MAX_BODY_BYTES } from "./RestServer.js"
 import { ServeError } from "./ServeError.js"
+import { withoutParentSpan } from "../internal/callSpan.js"
 
 /**
  * What a gRPC server needs: the handlers, the port (0 picks a free one), the request size limit, and who
@@ -82,7 +83,8 @@ export const grpcServer: (options: GrpcServerOptions) => Effect.Effect<number, S
   const { handlers, hosts } = options
   const token = resolveToken(options.token)
   const { grpc, service } = yield* loadService
-  const run = Runtime.runCallback(yield* Effect.runtime<never>())
+  // Captured outside the server's span: handlers' log entries would otherwise pile up as its events.
+  const run = Runtime.runCallback(yield* withoutParentSpan(Effect.runtime<never>()))
   const codes: Readonly<Record<CommandFailed["kind"], Grpc.status>> = {
     invalid_argument: grpc.status.INVALID_ARGUMENT,
     not_found: grpc.status.NOT_FOUND,

@@ -18,6 +18,7 @@ import { bearerMatches, hostRefusal, resolveToken, TOKEN_REQUIRED } from "./Acce
 import { readContextHeaders } from "../internal/pipelineContext.js"
 import { dispatchAnswer, type Handlers, readExecRequest } from "./Handler.js"
 import { ServeError } from "./ServeError.js"
+import { withoutParentSpan } from "../internal/callSpan.js"
 
 /** Largest request body a server reads unless told otherwise: 64 MiB. */
 export const DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024
@@ -127,7 +128,8 @@ export const restServer: (options: RestServerOptions) => Effect.Effect<number, S
   const max = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES
   const token = resolveToken(options.token)
   const { hosts } = options
-  const run = Runtime.runCallback(yield* Effect.runtime<never>())
+  // Captured outside the server's span: handlers' log entries would otherwise pile up as its events.
+  const run = Runtime.runCallback(yield* withoutParentSpan(Effect.runtime<never>()))
 
   const exec = (req: IncomingMessage, res: ServerResponse, body: Buffer): void => {
     const json = parseJson(body)
