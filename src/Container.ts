@@ -48,8 +48,9 @@ export interface ContainerOptions {
   /** Wrap every ping and exec in a span (default false: calls stay on the lean path). */
   readonly traceCalls?: boolean | undefined
   /**
-   * How many plugins of one container may be starting at once (default: twice the CPU count, at
-   * least 4). A plugin's `exec_time` counts from its own start, not from its place in the queue.
+   * How many plugins of one container may be starting at once (default `[settings] start_concurrency`,
+   * else twice the CPU count, at least 4). A plugin's `exec_time` counts from its own start, not from
+   * its place in the queue.
    */
   readonly startConcurrency?: number | undefined
 }
@@ -129,7 +130,9 @@ export const make = (installed: Host.InstalledHost, options: ContainerOptions = 
     const config = installed.config
     const maxResponseBytes = options.maxResponseBytes ?? config.settings.maxResponseBytes
     const verifyCached = makeVerifyCache()
-    const starting = yield* Effect.makeSemaphore(options.startConcurrency ?? defaultStartConcurrency())
+    const starting = yield* Effect.makeSemaphore(
+      options.startConcurrency ?? config.settings.startConcurrency ?? defaultStartConcurrency()
+    )
     const handles = yield* SynchronizedRef.make(HashMap.empty<string, PluginHandle.PluginHandle>())
     const pubsub = yield* PubSub.unbounded<SupervisorEvent>()
     const publish = (event: SupervisorEvent) =>

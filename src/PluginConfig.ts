@@ -96,7 +96,9 @@ export const Settings = Schema.Struct({
   /** Restarts allowed within `restart_window` before the supervisor gives up. */
   maxRestarts: withDefault(Count, "max_restarts", () => 5),
   /** The crash budget's window. */
-  restartWindow: withDefault(Seconds, "restart_window", () => Duration.seconds(60))
+  restartWindow: withDefault(Seconds, "restart_window", () => Duration.seconds(60)),
+  /** How many plugins of one container may be starting at once (default: twice the CPU count, at least 4). */
+  startConcurrency: Schema.optionalWith(Count, { exact: true }).pipe(Schema.fromKey("start_concurrency"))
 })
 /** The decoded `[settings]` table. */
 export type Settings = typeof Settings.Type

@@ -97,9 +97,10 @@ export class PluginNotReady extends Schema.TaggedError<PluginNotReady>()("Plugin
   cause: Schema.optional(Schema.Defect)
 }) {
   override get message(): string {
-    return `Plugin "${this.plugin}" (host "${this.host}") did not answer Ping within ${this.waitedMillis} ms ` +
-      `(last attempt: ${this.lastError}); it was stopped. Raise exec_time in [plugins.${this.plugin}] if it ` +
-      `needs longer, or check that it listens on the port given by --port.${tail(this.lastStderr)}`
+    return `Plugin "${this.plugin}" (host "${this.host}") was not ready within ${this.waitedMillis} ms of its ` +
+      `start (exec_time) and was stopped; the last thing seen: ${this.lastError}. Raise exec_time in ` +
+      `[plugins.${this.plugin}] if it needs longer, or check that it listens on the port given by --port ` +
+      `and answers Ping.${tail(this.lastStderr)}`
   }
 }
 

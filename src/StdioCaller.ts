@@ -66,7 +66,11 @@ const readAnswer = (
   const exitedCleanly = exit.code === 0 && exit.signal === null
   const collected = process.collectedStdout()
   if (collected.overflow) {
-    return fail("protocol", `the answer on stdout is larger than the limit of ${target.maxResponseBytes} bytes (${status})`)
+    return fail(
+      "protocol",
+      `the plugin wrote more than the limit of ${target.maxResponseBytes} bytes on stdout (max_response_bytes) ` +
+        `and was stopped at once (${status})`
+    )
   }
   const text = Buffer.from(collected.bytes.buffer, collected.bytes.byteOffset, collected.bytes.byteLength).toString("utf8")
   let parsed: unknown

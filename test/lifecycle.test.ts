@@ -162,7 +162,9 @@ describe("process lifecycle", () => {
           pids.push(...listed.map((p) => p.pid))
           const error = yield* Effect.flip(Fiber.join(fiber))
           expect(error).toMatchObject({ _tag: "PluginNotReady", plugin: "sleeper", waitedMillis: 500 })
-          expect(error.message).toContain("did not answer Ping within 500 ms")
+          expect(error.message).toContain("was not ready within 500 ms of its start")
+          // What was tried: the port the plugin never listened on.
+          expect(error._tag === "PluginNotReady" && error.lastError).toMatch(/^pid \d+: port \d+: ECONNREFUSED$/)
           expect(yield* Effect.flatMap(ProcessRegistry, (registry) => registry.list)).toEqual([])
         }))
     }))

@@ -10,7 +10,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import * as Executor from "../src/Executor.js"
 import { groupMembers } from "../src/internal/socketOwner.js"
-import { built, isAlive, nodePlugin, renderConfig, root, survivors, tempDir, testLayer, utf8, writeConfig } from "./helpers.js"
+import { built, isAlive, nodePlugin, processesMentioning, renderConfig, root, survivors, tempDir, testLayer, utf8, writeConfig } from "./helpers.js"
 
 interface HostRun {
   readonly host: number
@@ -155,4 +155,45 @@ describe("no impostors", () => {
         expect(yield* survivors(error?.squatterPid === undefined ? [] : [error.squatterPid])).toEqual([])
       }))
   }
+})
+
+describe("start-up under load", () => {
+  it.scopedLive("24 plugins started at once in one container all become ready: starts are queued, exec_time counts from each spawn", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      const script = path.join(root, "examples", "python", "plugin.py")
+      const names = Array.from({ length: 24 }, (_, i) => `py_${i}`)
+      const file = writeConfig(dir, renderConfig(
+        names.map((name) => ({ name, exec: "python3", args: [script], execFile: script, commType: "rest", execTime: 5 })),
+        { app: names },
+        "start_concurrency = 3"
+      ))
+      const pids: Array<number> = []
+      yield* Effect.gen(function*() {
+        const container = yield* Executor.fromHost("app")
+        const callers = yield* Effect.forEach(names, (name) => container.run(name), { concurrency: "unbounded" })
+        pids.push(...(yield* container.running).map((p) => p.process!.pid))
+        expect(pids.length).toBe(24)
+        const answers = yield* Effect.forEach(callers, (caller) => caller.exec("upper", utf8("ok")), { concurrency: "unbounded" })
+        expect(answers.every((answer) => new TextDecoder().decode(answer) === "OK")).toBe(true)
+      }).pipe(Effect.scoped, Effect.provide(testLayer(file)))
+      expect(yield* survivors(pids)).toEqual([])
+    }))
+})
+
+describe("smaller faults", () => {
+  it.scopedLive("stdio: a plugin writing past the output limit is stopped at once with a protocol error naming the limit", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      const script = path.join(root, "test", "fixtures", "endless-stdout.sh")
+      const file = writeConfig(dir, renderConfig([{ name: "endless", exec: script, execFile: script, commType: "stdio" }], { app: ["endless"] }, "call_timeout = 60\nmax_response_bytes = 65536"))
+      const error = yield* Effect.gen(function*() {
+        const caller = yield* (yield* Executor.fromHost("app")).run("endless")
+        return yield* Effect.flip(caller.exec("go", utf8("x")))
+      }).pipe(Effect.scoped, Effect.provide(testLayer(file)))
+      // Not a timeout: the 60 s call limit was never reached.
+      expect(error).toMatchObject({ _tag: "CallError", reason: "protocol" })
+      expect(error.message).toContain("65536 bytes")
+      expect(processesMentioning(script)).toEqual([])
+    }))
 })
