@@ -129,7 +129,7 @@ export const make = (installed: Host.InstalledHost, options: ContainerOptions = 
     const host = installed.name
     const config = installed.config
     const maxResponseBytes = options.maxResponseBytes ?? config.settings.maxResponseBytes
-    const verifyCached = makeVerifyCache()
+    const verifyCached = yield* makeVerifyCache
     const starting = yield* Effect.makeSemaphore(
       options.startConcurrency ?? config.settings.startConcurrency ?? defaultStartConcurrency()
     )

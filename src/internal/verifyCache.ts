@@ -5,16 +5,15 @@
  *
  * @internal
  */
-import { Effect } from "effect"
+import { Effect, HashSet, Ref } from "effect"
 import * as fs from "node:fs/promises"
 import type { ExpectedDigests } from "../Md5Checker.js"
 import { Md5Checker } from "../Md5Checker.js"
 import { type ChecksumMismatch, FileUnreadable } from "../PluginError.js"
 
 /** A verifier that skips files already verified and unchanged since. */
-export const makeVerifyCache = () => {
-  const verified = new Set<string>()
-  return (
+export const makeVerifyCache = Effect.map(Ref.make(HashSet.empty<string>()), (verified) =>
+  (
     plugin: string,
     file: string,
     expected: ExpectedDigests
@@ -25,9 +24,8 @@ export const makeVerifyCache = () => {
         catch: (error) => new FileUnreadable({ file, reason: (error as Error).message })
       })
       const key = [file, stat.dev, stat.ino, stat.size, stat.mtimeNs, stat.ctimeNs, expected.md5, expected.sha256 ?? ""].join(":")
-      if (verified.has(key)) return
+      if (HashSet.has(yield* Ref.get(verified), key)) return
       const checker = yield* Md5Checker
       yield* checker.verify(plugin, file, expected)
-      verified.add(key)
-    })
-}
+      yield* Ref.update(verified, HashSet.add(key))
+    }))
