@@ -4,11 +4,12 @@
  *
  * @since 0.1.0
  */
-import { Layer } from "effect"
+import { Effect, Layer, Logger, type LogLevel } from "effect"
 import type { CallerDriver } from "./Caller.js"
 import * as CallerFactory from "./CallerFactory.js"
 import * as Discover from "./Discover.js"
 import * as Executor from "./Executor.js"
+import * as HostLogger from "./HostLogger.js"
 import * as Md5Checker from "./Md5Checker.js"
 import type { ConfigError } from "./PluginError.js"
 import * as ProcessRegistry from "./ProcessRegistry.js"
@@ -19,6 +20,8 @@ export interface GoPluginOptions extends Executor.ExecutorOptions {
   readonly configFile?: string
   /** Extra caller drivers, for `comm_type`s the library does not know. */
   readonly drivers?: ReadonlyArray<CallerDriver>
+  /** The minimum log level of the program; default `[settings] log_level`, else left as it is. */
+  readonly logLevel?: LogLevel.LogLevel | undefined
 }
 
 /** Every service of the library. */
@@ -31,7 +34,8 @@ export type GoPluginServices =
 
 /**
  * The whole library as one layer. When the layer is released (the application ends), every plugin
- * process still running is stopped.
+ * process still running is stopped. The config's `[settings] log_level` (or `options.logLevel`)
+ * becomes the minimum log level of the program it is provided to.
  *
  * @example
  * ```ts
@@ -50,5 +54,10 @@ export const layer = (options: GoPluginOptions = {}): Layer.Layer<GoPluginServic
     ProcessRegistry.layer,
     CallerFactory.withDrivers(...(options.drivers ?? []))
   )
-  return Layer.provideMerge(Executor.layer(options), services)
+  const minimumLevel = Layer.unwrapEffect(Effect.map(Executor.Executor, ({ config }) => {
+    const setting = config.settings.log_level
+    const level = options.logLevel ?? (setting === undefined ? undefined : HostLogger.levelOfSetting(setting))
+    return level === undefined ? Layer.empty : Logger.minimumLogLevel(level)
+  }))
+  return Layer.provideMerge(minimumLevel, Layer.provideMerge(Executor.layer(options), services))
 }

@@ -44,6 +44,8 @@ const Count = Schema.Int.pipe(Schema.positive({ message: () => "expected a whole
 /** `[settings]`: defaults for every plugin. Times are in seconds. */
 export const Settings = Schema.Struct({
   debug: Schema.optionalWith(Schema.Boolean, { default: () => false }),
+  /** The minimum level of log lines, plugin lines included; unset leaves the host's own minimum. */
+  log_level: Schema.optional(Schema.Literal("trace", "debug", "info", "warn", "warning", "error", "fatal", "none")),
   /** Time limit of one call (a plugin's own `call_timeout` overrides it). */
   call_timeout: Schema.optionalWith(Seconds, { default: () => 5 }),
   /** Time between SIGTERM and SIGKILL when a plugin is stopped. */

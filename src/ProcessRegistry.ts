@@ -15,6 +15,7 @@ import {
   stopGroup,
   terminateGroup
 } from "./internal/processGroup.js"
+import { logPluginLine } from "./internal/pluginLogLine.js"
 import { PluginStartError } from "./PluginError.js"
 
 export type { CollectedOutput, ExitInfo } from "./internal/processGroup.js"
@@ -126,11 +127,7 @@ export const make = Effect.gen(function*() {
     const id = nextId++
     let pid = 0
     const onLine = (stream: "stdout" | "stderr", line: string) =>
-      runLog(
-        Effect.logInfo(line).pipe(
-          Effect.annotateLogs({ host: request.host, plugin: request.plugin, pid, stream })
-        )
-      )
+      runLog(logPluginLine({ host: request.host, plugin: request.plugin, pid, stream }, line))
     const acquire = spawnGroup({
       exec: request.exec,
       args: request.args,
