@@ -74,8 +74,8 @@ export const levelOfSetting = (setting: NonNullable<Settings["log_level"]>): Log
   setting === "none" ? LogLevel.None : levelOfWord(setting) ?? LogLevel.Info
 
 /**
- * Replaces Effect's default logger with the host log format on stderr, and sets the minimum level
- * when one is given.
+ * Replaces Effect's default logger (or the pretty one `NodeRuntime.runMain` installs) with the host
+ * log format on stderr, and sets the minimum level when one is given.
  *
  * @example
  * ```ts
@@ -87,6 +87,10 @@ export const levelOfSetting = (setting: NonNullable<Settings["log_level"]>): Log
 export const layer = (
   options: HostLoggerOptions & { readonly minimumLevel?: LogLevel.LogLevel | undefined } = {}
 ): Layer.Layer<never> => {
-  const replaced = Logger.replace(Logger.defaultLogger, Logger.withConsoleError(make(options)))
+  // NodeRuntime.runMain swaps the default logger for the pretty one: replace whichever is there.
+  const replaced = Layer.flatMap(
+    Logger.remove(Logger.prettyLoggerDefault),
+    () => Logger.replace(Logger.defaultLogger, Logger.withConsoleError(make(options)))
+  )
   return options.minimumLevel === undefined ? replaced : Layer.merge(replaced, Logger.minimumLogLevel(options.minimumLevel))
 }

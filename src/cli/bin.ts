@@ -10,16 +10,18 @@ import * as Command from "@effect/cli/Command"
 import * as ValidationError from "@effect/cli/ValidationError"
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
-import { Cause, Console, Effect, Either, Exit, HashMap, Layer, Logger, LogLevel } from "effect"
+import { Cause, Console, Effect, Either, Exit, Layer, Logger, LogLevel } from "effect"
 import * as fs from "node:fs"
 import * as CallerFactory from "../CallerFactory.js"
 import * as Discover from "../Discover.js"
+import * as HostLogger from "../HostLogger.js"
 import * as Md5Checker from "../Md5Checker.js"
 import { execCommand, pingCommand } from "./callCommands.js"
 import { configCommand } from "./configCommands.js"
 import { CliConsole, ExitCode, ExitWith, help, oneLine } from "./output.js"
 import { md5Command, pluginsCommand, registerCommand } from "./pluginCommands.js"
 import { runPipelineCommand } from "./runCommand.js"
+import { upCommand } from "./upCommand.js"
 
 const version = Either.try(() => {
   const manifest: unknown = JSON.parse(fs.readFileSync(new URL("../../package.json", import.meta.url), "utf8"))
@@ -46,24 +48,15 @@ const goplugin = Command.make("goplugin").pipe(
     pluginsCommand,
     pingCommand,
     execCommand,
-    runPipelineCommand
+    runPipelineCommand,
+    upCommand
   ])
 )
 
 const cli = Command.run(goplugin, { name: "goplugin", version })
 
-/** Plugin and library logs on stderr, one short line each: `[warn] ts_rest (pid 12): message`. */
-const stderrLogger = Logger.withConsoleError(
-  Logger.make(({ annotations, logLevel, message }) => {
-    const text = Array.isArray(message) ? message.map(String).join(" ") : String(message)
-    const plugin = HashMap.get(annotations, "plugin")
-    const pid = HashMap.get(annotations, "pid")
-    const who = plugin._tag === "Some"
-      ? `${String(plugin.value)}${pid._tag === "Some" ? ` (pid ${String(pid.value)})` : ""}: `
-      : ""
-    return `[${logLevel.label.toLowerCase()}] ${who}${text}`
-  })
-)
+/** Plugin and library logs on stderr, one line each: `[warn] ts_rest pid=12 host=demo: message`. */
+const stderrLogger = Logger.withConsoleError(HostLogger.make({ time: false, compactLevel: true }))
 
 const services = Layer.mergeAll(
   NodeContext.layer,
@@ -86,7 +79,7 @@ const stripAnsi = (text: string): string => text.replace(/\u001b\[[0-9;]*m/g, ""
 
 /** The words of the command line that name (sub)commands, for the `--help` hint of a usage error. */
 const commandPath = (args: ReadonlyArray<string>): string => {
-  const names = new Set(["config", "path", "check", "show", "md5", "register", "plugins", "ping", "exec", "run"])
+  const names = new Set(["config", "path", "check", "show", "md5", "register", "plugins", "ping", "exec", "run", "up"])
   const words: Array<string> = []
   for (const arg of args) {
     if (!names.has(arg) || (words.length > 0 && words[0] !== "config")) break
@@ -125,8 +118,17 @@ const main = Effect.gen(function*() {
   }
 })
 
+// runMain interrupts on both signals; the exit code tells them apart, as shells do (128 + signal number).
+let signalled: NodeJS.Signals = "SIGINT"
+process.once("SIGTERM", () => (signalled = "SIGTERM"))
+
 NodeRuntime.runMain(main.pipe(Effect.provide(services)), {
   disableErrorReporting: true,
   disablePrettyLogger: true,
-  teardown: (exit, onExit) => onExit(Exit.isFailure(exit) && Cause.isInterruptedOnly(exit.cause) ? ExitCode.interrupted : exitCode)
+  teardown: (exit, onExit) =>
+    onExit(
+      (Exit.isFailure(exit) && Cause.isInterruptedOnly(exit.cause)) || exitCode === ExitCode.interrupted
+        ? (signalled === "SIGTERM" ? ExitCode.terminated : ExitCode.interrupted)
+        : exitCode
+    )
 })
