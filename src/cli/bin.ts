@@ -18,6 +18,7 @@ import * as HostLogger from "../HostLogger.js"
 import * as Md5Checker from "../Md5Checker.js"
 import { execCommand, pingCommand } from "./callCommands.js"
 import { configCommand } from "./configCommands.js"
+import { colourAllowed, finishHelp } from "./helpText.js"
 import { CliConsole, ExitCode, ExitWith, help, oneLine } from "./output.js"
 import { md5Command, pluginsCommand, registerCommand } from "./pluginCommands.js"
 import { runPipelineCommand } from "./runCommand.js"
@@ -32,12 +33,14 @@ const goplugin = Command.make("goplugin").pipe(
   Command.withDescription(
     help(
       "Register, check and try goplugin plugins. The config is $GOPLUGIN_DIR/config.toml, else " +
-        "$HOME/.goplugin/config.toml. Plugin logs are hidden: add --log-level info to see them. " +
+        "$HOME/.goplugin/config.toml. Log lines below warnings are hidden: add --log-level info (or set " +
+        "[settings] log_level) to see plugin logs; goplugin up shows them. " +
         "Every command takes --help and --json; exit codes are in docs/cli.md.",
       [
         "goplugin register examples/manifests/ts-rest",
         "goplugin config check",
-        "goplugin exec demo ts_rest upper --data hello"
+        "goplugin exec demo ts_rest upper --data hello",
+        "goplugin up demo"
       ]
     )
   ),
@@ -68,9 +71,13 @@ const services = Layer.mergeAll(
   Logger.minimumLogLevel(LogLevel.Warning)
 )
 
-/** A console that keeps what is written to stderr, so the parser's multi-line messages can become one line. */
-const capturing = (console: Console.Console, sink: Array<string>): Console.Console => ({
+/**
+ * The argument parser's console: what it writes to stderr is kept, so that its multi-line messages
+ * can become one line; what it writes to stdout (help) is finished for terminals and pipes.
+ */
+const capturing = (console: Console.Console, sink: Array<string>, command: string): Console.Console => ({
   ...console,
+  log: (...args) => console.log(finishHelp(args.map(String).join(" "), { colour: colourAllowed(), command })),
   error: (...args) => Effect.sync(() => void sink.push(args.map(String).join(" "))),
   unsafe: { ...console.unsafe, error: (...args) => void sink.push(args.map(String).join(" ")) }
 })
@@ -96,7 +103,7 @@ const main = Effect.gen(function*() {
   const args = process.argv.slice(2)
   const exit = yield* cli(process.argv).pipe(
     Effect.provideService(CliConsole, console),
-    Effect.withConsole(capturing(console, parserOutput)),
+    Effect.withConsole(capturing(console, parserOutput, commandPath(args))),
     Effect.onInterrupt(() => Console.error("goplugin: interrupted; every plugin it started has been stopped")),
     Effect.exit
   )

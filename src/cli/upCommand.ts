@@ -8,11 +8,12 @@
  */
 import * as Args from "@effect/cli/Args"
 import * as Command from "@effect/cli/Command"
+import * as Options from "@effect/cli/Options"
 import { Console, Effect, FiberRef, HashMap, HashSet, Inspectable, Logger, LogLevel, Option, Stream } from "effect"
 import type { Container } from "../Container.js"
 import * as Executor from "../Executor.js"
 import type { SupervisorEvent } from "../Supervisor.js"
-import { goPluginLayer, help, jsonOption, logLevelFlagGiven, runCommand } from "./output.js"
+import { goPluginLayer, help, logLevelFlagGiven, runCommand } from "./output.js"
 
 /** ANSI colours for plugin prefixes, in order; none when stdout is not a terminal or NO_COLOR is set. */
 const palette = [36, 33, 32, 35, 34, 31] as const
@@ -120,7 +121,9 @@ export const upCommand = Command.make(
       Args.withDescription("Plugins to run; default every plugin in the host's ACL."),
       Args.repeated
     ),
-    json: jsonOption
+    json: Options.boolean("json").pipe(
+      Options.withDescription("Print every line as a JSON object on stdout: starting, log, event, ready, stopping.")
+    )
   },
   ({ host, json, plugins }) =>
     runCommand(
