@@ -114,12 +114,16 @@ export class ChecksumMismatch extends Schema.TaggedError<ChecksumMismatch>()("Ch
   file: Schema.String,
   algorithm: Schema.Literal("md5", "sha256"),
   expected: Schema.String,
-  actual: Schema.String
+  actual: Schema.String,
+  /** The folder of a plugin manifest (goplugin.toml) found beside the file: the plugin was likely registered from it. */
+  manifestDir: Schema.optional(Schema.String)
 }) {
   override get message(): string {
+    const fix = this.manifestDir === undefined
+      ? `update ${this.algorithm} in [plugins.${this.plugin}] (goplugin md5 <file> prints it)`
+      : `register it again: goplugin register ${this.manifestDir} --force`
     return `Plugin "${this.plugin}": ${this.algorithm} of ${this.file} is ${this.actual}, but the config expects ` +
-      `${this.expected}. The file changed since it was registered; if the change is trusted, update ` +
-      `${this.algorithm} in [plugins.${this.plugin}] (goplugin md5 <file> prints it).`
+      `${this.expected}. The file changed since it was registered; if the change is trusted, ${fix}.`
   }
 }
 
@@ -233,7 +237,7 @@ export class CallError extends Schema.TaggedError<CallError>()("CallError", {
       protocol: "The plugin's answer does not follow the wire protocol (docs/protocol.md).",
       remote: "The plugin reported this failure itself.",
       interrupted: "The call was cancelled before it finished.",
-      exited: "The plugin's process ended without a valid answer; its stderr is in the host's log.",
+      exited: "The plugin's process ended without a valid answer: its exit status and last stderr lines say why.",
       refused: "The plugin was not started: fix what the detail names first.",
       restarting: "The supervisor is restarting the plugin; retry later or raise the call timeout.",
       stopped: "The plugin is not running any more: run it again (container.run) once the cause is fixed."
