@@ -163,8 +163,7 @@ export const help = (description: string, examples: ReadonlyArray<string>): Help
   )
 
 /** Whether the command line sets the log level (`--log-level`, a built-in option of @effect/cli). */
-export const logLevelFlagGiven = (): boolean =>
-  process.argv.some((arg) => arg === "--log-level" || arg.startsWith("--log-level="))
+export const logLevelGiven: FiberRef.FiberRef<boolean> = FiberRef.unsafeMake(false)
 
 /**
  * The library's layer for a command: `[settings] log_level` sets the minimum level, unless
@@ -172,7 +171,7 @@ export const logLevelFlagGiven = (): boolean =>
  */
 export const goPluginLayer: Layer.Layer<GoPlugin.GoPluginServices, ConfigError> = Layer.unwrapEffect(
   Effect.map(
-    FiberRef.get(FiberRef.currentMinimumLogLevel),
-    (level) => GoPlugin.layer(logLevelFlagGiven() ? { logLevel: level } : {})
+    Effect.zip(FiberRef.get(FiberRef.currentMinimumLogLevel), FiberRef.get(logLevelGiven)),
+    ([level, given]) => GoPlugin.layer(given ? { logLevel: level } : {})
   )
 )

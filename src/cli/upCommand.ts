@@ -13,17 +13,16 @@ import { Console, Effect, FiberRef, HashMap, HashSet, Inspectable, Logger, LogLe
 import type { Container } from "../Container.js"
 import * as Executor from "../Executor.js"
 import type { SupervisorEvent } from "../Supervisor.js"
-import { goPluginLayer, help, logLevelFlagGiven, runCommand } from "./output.js"
+import { colourAllowed } from "./helpText.js"
+import { goPluginLayer, help, logLevelGiven, runCommand } from "./output.js"
 
 /** ANSI colours for plugin prefixes, in order; none when stdout is not a terminal or NO_COLOR is set. */
 const palette = [36, 33, 32, 35, 34, 31] as const
 
-const useColour = (): boolean => process.stdout.isTTY === true && (process.env["NO_COLOR"] ?? "") === ""
-
 /** Prints `name | text` lines with one colour per plugin, names padded to the longest. */
 const prefixer = (names: ReadonlyArray<string>) => {
   const width = Math.max(8, ...names.map((name) => name.length))
-  const colour = useColour()
+  const colour = colourAllowed()
   return (name: string, text: string): string => {
     const index = names.indexOf(name)
     const label = `${name.padEnd(width)} |`
@@ -141,7 +140,8 @@ export const upCommand = Command.make(
         Effect.scoped,
         Effect.provide(goPluginLayer),
         // Plugin lines are what `up` is for: Info unless --log-level or [settings] log_level say otherwise.
-        (effect) => logLevelFlagGiven() ? effect : Logger.withMinimumLogLevel(effect, LogLevel.Info)
+        (effect) =>
+          Effect.flatMap(FiberRef.get(logLevelGiven), (given) => given ? effect : Logger.withMinimumLogLevel(effect, LogLevel.Info))
       )
     )
 ).pipe(
