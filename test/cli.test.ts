@@ -113,6 +113,18 @@ describe("goplugin register, config, plugins, ping, exec", () => {
     expect(await Effect.runPromise(survivors(pids))).toEqual([])
   })
 
+  it("[settings] log_level shows plugin lines, one line each with plugin, pid and host; --log-level wins over it", async () => {
+    const dir = await registered()
+    const config = path.join(dir, "config.toml")
+    fs.writeFileSync(config, `[settings]\nlog_level = "info"\n\n${fs.readFileSync(config, "utf8")}`)
+    const chatty = await cli(dir, ["ping", "demo", "ts_rest"])
+    expect(chatty.code, chatty.stderr).toBe(0)
+    expect(chatty.errorLines).toContainEqual(expect.stringMatching(/^\[info\] ts_rest pid=\d+ host=demo: listening on 127\.0\.0\.1:\d+ \(rest\)$/))
+    const quiet = await cli(dir, ["ping", "demo", "ts_rest", "--log-level", "error"])
+    expect(quiet.code, quiet.stderr).toBe(0)
+    expect(quiet.stderr).toBe("")
+  })
+
   it("end to end: the built command execs a plugin with a payload from stdin and writes the answer to a file", async () => {
     const dir = await registered()
     const upper = await goplugin(dir, ["exec", "demo", "ts_rest", "upper", "--data", "héllo plugin"])
