@@ -127,15 +127,11 @@ describe("goplugin register, config, plugins, ping, exec", () => {
 
   it("end to end: the built command execs a plugin with a payload from stdin and writes the answer to a file", async () => {
     const dir = await registered()
-    const upper = await goplugin(dir, ["exec", "demo", "ts_rest", "upper", "--data", "héllo plugin"])
-    expect(upper.code, upper.stderr).toBe(0)
-    expect(upper.stdout).toBe("HÉLLO PLUGIN\n")
-    expect(upper.stderr).toBe("")
-
     const out = path.join(path.dirname(dir), "answer.bin")
     const written = await goplugin(dir, ["exec", "demo", "ts_rest", "echo", "--file", "-", "--out", out], { input: "raw\u0000bytes" })
     expect(written.code, written.stderr).toBe(0)
     expect(written.stdout).toBe(`wrote 9 bytes to ${out}\n`)
+    expect(written.stderr).toBe("")
     expect(fs.readFileSync(out, "utf8")).toBe("raw\u0000bytes")
   })
 
