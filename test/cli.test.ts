@@ -91,10 +91,10 @@ describe("goplugin register, config, plugins, ping, exec", () => {
 
   })
 
-  it("pings and execs the examples over REST and gRPC, and stops them", async () => {
-    const dir = await registered()
-    const pids: Array<number> = []
-    for (const plugin of ["ts_rest", "ts_grpc"]) {
+  for (const plugin of ["ts_rest", "ts_grpc"]) {
+    it(`pings and execs ${plugin}, and stops it`, async () => {
+      const dir = await registered()
+      const pids: Array<number> = []
       const ping = await cli(dir, ["ping", "demo", plugin, "--json"])
       expect(ping.code, ping.stderr).toBe(0)
       const answer = json<{ response: string; pid: number; protocol: string }>(ping)
@@ -109,9 +109,9 @@ describe("goplugin register, config, plugins, ping, exec", () => {
       const reversed = json(await cli(dir, ["exec", "demo", plugin, "reverse", "--hex", "00ff10", "--json"]))
       expect(reversed).toMatchObject({ command: "reverse", bytes: 3, encoding: "hex", response: "10ff00", out: null })
       pids.push(reversed["pid"] as number)
-    }
-    expect(await Effect.runPromise(survivors(pids))).toEqual([])
-  })
+      expect(await Effect.runPromise(survivors(pids))).toEqual([])
+    })
+  }
 
   it("[settings] log_level shows plugin lines, one line each with plugin, pid and host; --log-level wins over it", async () => {
     const dir = await registered()
