@@ -3,7 +3,7 @@ import { defineConfig } from "vitest/config"
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
-    testTimeout: 120_000,
+    testTimeout: 20_000,
     hookTimeout: 60_000,
     // Tests start real processes and bind real ports; two cores are shared, so keep parallelism modest.
     maxWorkers: 2,

@@ -4,8 +4,8 @@
  * each from a host, pings it, execs commands, prints the answers, and shows every process gone at the end.
  */
 import { NodeRuntime } from "@effect/platform-node"
-import { Console, Effect, Logger, LogLevel } from "effect"
-import { Executor, GoPlugin } from "goplugin-effect"
+import { Console, Effect, LogLevel } from "effect"
+import { Executor, GoPlugin, HostLogger } from "goplugin-effect"
 import * as crypto from "node:crypto"
 import * as fs from "node:fs"
 import * as os from "node:os"
@@ -119,6 +119,6 @@ const program = Effect.gen(function*() {
 })
 
 program.pipe(
-  Logger.withMinimumLogLevel(LogLevel.Warning),
+  Effect.provide(HostLogger.layer({ minimumLevel: LogLevel.Warning })),
   NodeRuntime.runMain
 )

@@ -47,7 +47,7 @@ export class CallError extends Schema.TaggedError<CallError>()("CallError", {
       protocol: "The plugin's answer does not follow the wire protocol (docs/protocol.md).",
       remote: "The plugin reported this failure itself.",
       interrupted: "The call was cancelled before it finished.",
-      exited: "The plugin's process ended without a valid answer; its stderr is in the host's log.",
+      exited: "The plugin's process ended without a valid answer: its exit status and last stderr lines say why.",
       restarting: "The supervisor is restarting the plugin; retry later or raise the call timeout.",
       stopped: "The plugin is not running any more: run it again (container.run) once the cause is fixed."
     }

@@ -5,10 +5,11 @@
  * @since 0.1.0
  */
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
-import { Cause, type Effect, Exit, Layer } from "effect"
+import { Cause, Effect, Exit, Layer, Logger, type LogLevel } from "effect"
 import type * as CallerFactory from "./CallerFactory.js"
 import * as Discover from "./Discover.js"
 import * as Executor from "./Executor.js"
+import * as HostLogger from "./HostLogger.js"
 import type { ConfigError } from "./PluginError.js"
 import * as PluginServices from "./PluginServices.js"
 
@@ -23,6 +24,8 @@ export interface GoPluginOptions extends Executor.ExecutorOptions {
    * SIGKILL, every plugin's process group is killed within moments. See docs/security.md.
    */
   readonly orphanGuard?: boolean | undefined
+  /** The minimum log level of the program; default `[settings] log_level`, else left as it is. */
+  readonly logLevel?: LogLevel.LogLevel | undefined
 }
 
 /** Every service of the library. */
@@ -30,7 +33,8 @@ export type GoPluginServices = Executor.Executor | Discover.Discover | PluginSer
 
 /**
  * The whole library as one layer. When the layer is released (the application ends), every plugin
- * process still running is stopped.
+ * process still running is stopped. The config's `[settings] log_level` (or `options.logLevel`)
+ * becomes the minimum log level of the program it is provided to.
  *
  * @example
  * ```ts
@@ -47,7 +51,12 @@ export const layer = (options: GoPluginOptions = {}): Layer.Layer<GoPluginServic
     options.configFile === undefined ? Discover.layer : Discover.layerFile(options.configFile),
     PluginServices.layer(options.drivers, { orphanGuard: options.orphanGuard })
   )
-  return Layer.provideMerge(Executor.layer(options), services)
+  const minimumLevel = Layer.unwrapEffect(Effect.map(Executor.Executor, ({ config }) => {
+    const setting = config.settings.logLevel
+    const level = options.logLevel ?? (setting === undefined ? undefined : HostLogger.levelOfSetting(setting))
+    return level === undefined ? Layer.empty : Logger.minimumLogLevel(level)
+  }))
+  return Layer.provideMerge(minimumLevel, Layer.provideMerge(Executor.layer(options), services))
 }
 
 /** The exit status of a process ended by a signal, the shell's way: 128 + the signal's number. */

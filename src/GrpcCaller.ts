@@ -66,6 +66,15 @@ const reasonOf = (code: grpc.status, details: string): CallError["reason"] => {
   }
 }
 
+/**
+ * grpc-js appends its internal timings to a deadline's detail ("Deadline exceeded after 4.272s,metadata
+ * filters: 0.371s,LB pick: 0.049s,remote_addr=…"); users need only the first part.
+ */
+export const plainDetail = (error: { readonly code: grpc.status; readonly details: string; readonly message: string }): string => {
+  const detail = error.details || error.message
+  return error.code === grpc.status.DEADLINE_EXCEEDED ? detail.split(",")[0]!.trim() : detail
+}
+
 /** Creates a gRPC caller with its own channel, closed when the scope closes. */
 export const make = (target: NetworkTarget): Effect.Effect<Caller, never, Scope.Scope> =>
   Effect.map(
@@ -108,7 +117,7 @@ export const make = (target: NetworkTarget): Effect.Effect<Caller, never, Scope.
             resume(Effect.fail(callError(target, operation, command, reason, detail)))
           const pending = invoke({ deadline: Date.now() + timeoutMillis }, (error, response) => {
             if (error !== null) {
-              const detail = `${grpc.status[error.code] ?? error.code}: ${error.details || error.message}`
+              const detail = `${grpc.status[error.code] ?? error.code}: ${plainDetail(error)}`
               return fail(reasonOf(error.code, error.details ?? ""), detail)
             }
             const status = response?.Status ?? ""

@@ -12,6 +12,7 @@
 import { Context, Effect, Layer } from "effect"
 import * as crypto from "node:crypto"
 import * as fsp from "node:fs/promises"
+import * as path from "node:path"
 import { ChecksumMismatch, FileUnreadable } from "./PluginError.js"
 
 /** A digest algorithm the config can name. */
@@ -80,6 +81,15 @@ export class Md5Checker extends Context.Tag("goplugin-effect/Md5Checker")<Md5Che
   ) => Effect.Effect<void, ChecksumMismatch | FileUnreadable>
 }>() {}
 
+/** The folder beside (or just above) a plugin file that holds a goplugin.toml manifest, if any. */
+const manifestDirNear = (file: string): Effect.Effect<string | undefined> =>
+  Effect.promise(async () => {
+    for (const dir of [path.dirname(file), path.dirname(path.dirname(file))]) {
+      if (await fsp.access(path.join(dir, "goplugin.toml")).then(() => true, () => false)) return dir
+    }
+    return undefined
+  })
+
 /** Checks every expected digest of one file, reading it once. */
 export const verifyFile = Effect.fn("Md5Checker.verify")(function*(
   plugin: string,
@@ -91,12 +101,14 @@ export const verifyFile = Effect.fn("Md5Checker.verify")(function*(
   for (const algorithm of algorithms) {
     const want = algorithm === "md5" ? expected.md5 : expected.sha256!
     if (!sameDigest(want, actual[algorithm])) {
+      const manifestDir = yield* manifestDirNear(file)
       return yield* new ChecksumMismatch({
         plugin,
         file,
         algorithm,
         expected: want.toLowerCase(),
-        actual: actual[algorithm]
+        actual: actual[algorithm],
+        ...(manifestDir === undefined ? {} : { manifestDir })
       })
     }
   }

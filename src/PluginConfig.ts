@@ -79,6 +79,11 @@ const withDefault = <A, I, R>(schema: Schema.Schema<A, I, R>, key: string, value
 /** `[settings]`: defaults for every plugin. Times are written in seconds and decoded as `Duration`s. */
 export const Settings = Schema.Struct({
   debug: Schema.optionalWith(Schema.Boolean, { default: () => false, exact: true }),
+  /** The minimum level of log lines, plugin lines included; unset leaves the host's own minimum. */
+  logLevel: Schema.optionalWith(
+    Schema.Literal("trace", "debug", "info", "warn", "warning", "error", "fatal", "none"),
+    { exact: true }
+  ).pipe(Schema.fromKey("log_level")),
   /** Time limit of one call (a plugin's own `call_timeout` overrides it). */
   callTimeout: withDefault(Seconds, "call_timeout", () => Duration.seconds(5)),
   /** Time between SIGTERM and SIGKILL when a plugin is stopped. */

@@ -15,6 +15,7 @@ import { type CollectedOutput, type ExitInfo, spawnGroup, stopGroup, terminateGr
 import * as OrphanGuardModule from "./internal/orphanGuard.js"
 import type { OrphanGuard } from "./internal/orphanGuard.js"
 import { readableLines } from "./internal/outputLines.js"
+import { logPluginLine } from "./internal/pluginLogLine.js"
 import { PluginStartError } from "./PluginError.js"
 
 export type { CollectedOutput, ExitInfo } from "./internal/processGroup.js"
@@ -98,9 +99,9 @@ const TAIL_LINES = 20
 /** How long `awaitExit` waits for the output readers after the exit, so errors carry every last line. */
 const OUTPUT_SETTLE_MILLIS = 100
 
-/** Logs one plugin output line as one entry. */
+/** Logs one plugin output line as one entry, at the plugin's own level when the line states one. */
 const logLine = (request: StartRequest, pid: number, stream: "stdout" | "stderr") => (line: string) =>
-  Effect.logInfo(line).pipe(Effect.annotateLogs({ host: request.host, plugin: request.plugin, pid, stream }))
+  logPluginLine({ host: request.host, plugin: request.plugin, pid, stream }, line)
 
 const readerEnded = (what: string) => (error: Error) => Effect.logDebug(`${what} reader ended with an error: ${error.message}`)
 

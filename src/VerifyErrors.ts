@@ -39,12 +39,16 @@ export class ChecksumMismatch extends Schema.TaggedError<ChecksumMismatch>()("Ch
   algorithm: Schema.Literal("md5", "sha256"),
   expected: Schema.String,
   actual: Schema.String,
+  /** The folder of a plugin manifest (goplugin.toml) found beside the file: the plugin was likely registered from it. */
+  manifestDir: Schema.optional(Schema.String),
   cause: Schema.optional(Schema.Defect)
 }) {
   override get message(): string {
+    const fix = this.manifestDir === undefined
+      ? `update ${this.algorithm} in [plugins.${this.plugin}] (goplugin md5 <file> prints it)`
+      : `register it again: goplugin register ${this.manifestDir} --force`
     return `Plugin "${this.plugin}": ${this.algorithm} of ${this.file} is ${this.actual}, but the config expects ` +
-      `${this.expected}. The file changed since it was registered; if the change is trusted, update ` +
-      `${this.algorithm} in [plugins.${this.plugin}] (goplugin md5 <file> prints it).`
+      `${this.expected}. The file changed since it was registered; if the change is trusted, ${fix}.`
   }
 }
 

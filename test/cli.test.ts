@@ -1,17 +1,17 @@
 /**
- * The built `goplugin` command, run as a subprocess against a temporary GOPLUGIN_DIR: register the
- * example plugins from their manifests, check the config, ping and exec them, and see every failure
- * come out as one line with its documented exit code, with no process left behind.
+ * The `goplugin` command against a temporary GOPLUGIN_DIR: register the example plugins from their
+ * manifests, check the config, ping and exec them, and see every failure come out as one line with its
+ * documented exit code, with no process left behind. Most runs are in-process (`runCli`, the same
+ * parser and handlers as `bin.ts`); a few run the built command as a subprocess, end to end.
  */
 import { afterEach, beforeAll, describe, expect, it } from "@effect/vitest"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { Effect } from "effect"
 import { built, md5Of, root, survivors } from "./helpers.js"
-import { bin, type CliRun, goplugin, json, leftovers, makeTempDir, removeDir } from "./cliHelpers.js"
+import { bin, type CliRun, goplugin, gopluginInProcess as cli, json, leftovers, makeTempDir, removeDir } from "./cliHelpers.js"
 
 const manifest = (name: string) => path.join(root, "examples", "manifests", name)
-const slow = 90_000
 
 /** Exactly one line on stderr, a human one: no stack trace, no Effect cause dump. */
 const expectOneErrorLine = (run: CliRun, code: number, contains: string) => {
@@ -40,12 +40,19 @@ afterEach(async () => {
   }
 })
 
+/** A GOPLUGIN_DIR with the example REST and gRPC plugins registered from their manifests. */
+const registered = async (): Promise<string> => {
+  const dir = path.join(tempDir(), "gp")
+  for (const name of ["ts-rest", "ts-grpc"]) expect((await cli(dir, ["register", manifest(name)])).code).toBe(0)
+  return dir
+}
+
 describe("goplugin register, config, plugins, ping, exec", () => {
-  it("registers the examples from their manifests, checks them, and pings and execs them over REST and gRPC", async () => {
+  it("registers the examples from their manifests, shows and checks the config, and lists the plugins", async () => {
     const dir = path.join(tempDir(), "gp")
     const config = path.join(dir, "config.toml")
 
-    const rest = await goplugin(dir, ["register", manifest("ts-rest"), "--json"])
+    const rest = await cli(dir, ["register", manifest("ts-rest"), "--json"])
     expect(rest.code, rest.stderr).toBe(0)
     expect(json(rest)).toMatchObject({
       file: config,
@@ -57,18 +64,18 @@ describe("goplugin register, config, plugins, ping, exec", () => {
       execFile: built("examples/rest-plugin.js"),
       md5: md5Of(built("examples/rest-plugin.js"))
     })
-    const grpc = json(await goplugin(dir, ["register", manifest("ts-grpc"), "--json"]))
+    const grpc = json(await cli(dir, ["register", manifest("ts-grpc"), "--json"]))
     expect(grpc).toMatchObject({ created: false, change: "added", hostsJoined: ["demo"], hostsCreated: [] })
-    const again = json(await goplugin(dir, ["register", manifest("ts-rest"), "--json"]))
+    const again = json(await cli(dir, ["register", manifest("ts-rest"), "--json"]))
     expect(again).toMatchObject({ change: "unchanged", written: false, hostsUnchanged: ["demo"] })
 
-    expect(json(await goplugin(dir, ["config", "path", "--json"]))).toEqual({ file: config, reason: "GOPLUGIN_DIR is set", exists: true })
+    expect(json(await cli(dir, ["config", "path", "--json"]))).toEqual({ file: config, reason: "GOPLUGIN_DIR is set", exists: true })
     const shown = json<{ plugins: Record<string, { exec: string; exec_args: Array<string> }> }>(
-      await goplugin(dir, ["config", "show", "--json"])
+      await cli(dir, ["config", "show", "--json"])
     )
     expect(shown.plugins["ts_rest"]).toMatchObject({ exec: "node", exec_args: [built("examples/rest-plugin.js")] })
 
-    const check = await goplugin(dir, ["config", "check", "--json"])
+    const check = await cli(dir, ["config", "check", "--json"])
     expect(check.code, check.stderr).toBe(0)
     expect(json(check)).toMatchObject({
       file: config,
@@ -76,37 +83,57 @@ describe("goplugin register, config, plugins, ping, exec", () => {
       problems: 0,
       hosts: [{ host: "demo", plugins: [{ plugin: "ts_rest", ok: true }, { plugin: "ts_grpc", ok: true }] }]
     })
-    const listed = json<{ plugins: Array<Record<string, unknown>> }>(await goplugin(dir, ["plugins", "--json"]))
+    const listed = json<{ plugins: Array<Record<string, unknown>> }>(await cli(dir, ["plugins", "--json"]))
     expect(listed.plugins.map((p) => [p["plugin"], p["protocol"], p["hosts"], p["status"]])).toEqual([
       ["ts_rest", "rest", ["demo"], "ok"],
       ["ts_grpc", "grpc", ["demo"], "ok"]
     ])
 
-    const pids: Array<number> = []
-    for (const plugin of ["ts_rest", "ts_grpc"]) {
-      const ping = await goplugin(dir, ["ping", "demo", plugin, "--json"])
+  })
+
+  for (const plugin of ["ts_rest", "ts_grpc"]) {
+    it(`pings and execs ${plugin}, and stops it`, async () => {
+      const dir = await registered()
+      const pids: Array<number> = []
+      const ping = await cli(dir, ["ping", "demo", plugin, "--json"])
       expect(ping.code, ping.stderr).toBe(0)
       const answer = json<{ response: string; pid: number; protocol: string }>(ping)
       expect(answer).toMatchObject({ host: "demo", plugin, response: "pong", protocol: plugin === "ts_rest" ? "rest" : "grpc" })
       pids.push(answer.pid)
 
-      const upper = await goplugin(dir, ["exec", "demo", plugin, "upper", "--data", "héllo plugin"])
+      const upper = await cli(dir, ["exec", "demo", plugin, "upper", "--data", "héllo plugin"])
       expect(upper.code, upper.stderr).toBe(0)
       expect(upper.stdout).toBe("HÉLLO PLUGIN\n")
       expect(upper.stderr).toBe("")
 
-      const reversed = json(await goplugin(dir, ["exec", "demo", plugin, "reverse", "--hex", "00ff10", "--json"]))
+      const reversed = json(await cli(dir, ["exec", "demo", plugin, "reverse", "--hex", "00ff10", "--json"]))
       expect(reversed).toMatchObject({ command: "reverse", bytes: 3, encoding: "hex", response: "10ff00", out: null })
       pids.push(reversed["pid"] as number)
-    }
-    expect(await Effect.runPromise(survivors(pids))).toEqual([])
+      expect(await Effect.runPromise(survivors(pids))).toEqual([])
+    })
+  }
 
+  it("[settings] log_level shows plugin lines, one line each with plugin, pid and host; --log-level wins over it", async () => {
+    const dir = await registered()
+    const config = path.join(dir, "config.toml")
+    fs.writeFileSync(config, `[settings]\nlog_level = "info"\n\n${fs.readFileSync(config, "utf8")}`)
+    const chatty = await cli(dir, ["ping", "demo", "ts_rest"])
+    expect(chatty.code, chatty.stderr).toBe(0)
+    expect(chatty.errorLines).toContainEqual(expect.stringMatching(/^\[info\] ts_rest pid=\d+ host=demo: listening on 127\.0\.0\.1:\d+ \(rest\)$/))
+    const quiet = await cli(dir, ["ping", "demo", "ts_rest", "--log-level", "error"])
+    expect(quiet.code, quiet.stderr).toBe(0)
+    expect(quiet.stderr).toBe("")
+  })
+
+  it("end to end: the built command execs a plugin with a payload from stdin and writes the answer to a file", async () => {
+    const dir = await registered()
     const out = path.join(path.dirname(dir), "answer.bin")
     const written = await goplugin(dir, ["exec", "demo", "ts_rest", "echo", "--file", "-", "--out", out], { input: "raw\u0000bytes" })
     expect(written.code, written.stderr).toBe(0)
     expect(written.stdout).toBe(`wrote 9 bytes to ${out}\n`)
+    expect(written.stderr).toBe("")
     expect(fs.readFileSync(out, "utf8")).toBe("raw\u0000bytes")
-  }, slow)
+  })
 
   it("config check lists a checksum mismatch and exits 4; ping refuses the plugin; register needs --force", async () => {
     const temp = tempDir()
@@ -119,11 +146,11 @@ describe("goplugin register, config, plugins, ping, exec", () => {
       `[plugin]\nname = "copy"\nexec = "python3"\nexec_args = ["./plugin.py"]\nexec_file = "./plugin.py"\n` +
         `comm_type = "rest"\nhosts = ["app"]\n`
     )
-    expect((await goplugin(dir, ["register", pluginDir])).code).toBe(0)
+    expect((await cli(dir, ["register", pluginDir])).code).toBe(0)
     const registeredMd5 = md5Of(path.join(pluginDir, "plugin.py"))
     fs.appendFileSync(path.join(pluginDir, "plugin.py"), "# changed after registration\n")
 
-    const report = await goplugin(dir, ["config", "check", "--json"])
+    const report = await cli(dir, ["config", "check", "--json"])
     expect(report.code).toBe(4)
     expect(json(report)).toMatchObject({
       ok: false,
@@ -144,16 +171,18 @@ describe("goplugin register, config, plugins, ping, exec", () => {
     expect(report.errorLines).toHaveLength(1)
     expect(JSON.parse(report.errorLines[0]!)).toMatchObject({ error: { tag: "CheckFailed", exitCode: 4 } })
 
-    const human = await goplugin(dir, ["config", "check"])
+    const human = await cli(dir, ["config", "check"])
     expectOneErrorLine(human, 4, "config check found 1 problem(s)")
     expect(human.stdout).toContain(`FAIL  copy`)
     expect(human.stdout).toContain(`but the config expects ${registeredMd5}`)
 
-    expectOneErrorLine(await goplugin(dir, ["ping", "app", "copy"]), 4, `md5 of ${path.join(pluginDir, "plugin.py")}`)
-    expectOneErrorLine(await goplugin(dir, ["register", pluginDir]), 7, `plugin "copy" is already registered with different md5`)
-    expect(json(await goplugin(dir, ["register", pluginDir, "--force", "--json"]))).toMatchObject({ change: "updated" })
-    expect((await goplugin(dir, ["config", "check"])).code).toBe(0)
-  }, slow)
+    const refused = await cli(dir, ["ping", "app", "copy"])
+    expectOneErrorLine(refused, 4, `md5 of ${path.join(pluginDir, "plugin.py")}`)
+    expect(refused.errorLines[0]).toContain(`register it again: goplugin register ${pluginDir} --force`)
+    expectOneErrorLine(await cli(dir, ["register", pluginDir]), 7, `plugin "copy" is already registered with different md5`)
+    expect(json(await cli(dir, ["register", pluginDir, "--force", "--json"]))).toMatchObject({ change: "updated" })
+    expect((await cli(dir, ["config", "check"])).code).toBe(0)
+  })
 })
 
 describe("goplugin register edits an existing config", () => {
@@ -178,7 +207,7 @@ describe("goplugin register edits an existing config", () => {
       ""
     ].join("\n")
     fs.writeFileSync(path.join(dir, "config.toml"), before)
-    const run = json(await goplugin(dir, ["register", manifest("ts-rest"), "--json"]))
+    const run = json(await cli(dir, ["register", manifest("ts-rest"), "--json"]))
     expect(run).toMatchObject({ change: "added", hostsJoined: ["demo"], commentsKept: true, backup: null })
     const after = fs.readFileSync(path.join(dir, "config.toml"), "utf8")
     for (const kept of ["# team config: do not remove this comment", "call_timeout = 7 # seconds", "# who may use what", "[plugins.other]"]) {
@@ -186,8 +215,8 @@ describe("goplugin register edits an existing config", () => {
     }
     expect(after).toContain(`plugins = ["other", "ts_rest"] # keep`)
     expect(after.indexOf("[plugins.ts_rest]")).toBeLessThan(after.indexOf("# who may use what"))
-    expect((await goplugin(dir, ["config", "check"])).code).toBe(0)
-  }, slow)
+    expect((await cli(dir, ["config", "check"])).code).toBe(0)
+  })
 
   it("rewrites a layout it cannot patch from its data, keeping the previous file as config.toml.bak", async () => {
     const dir = path.join(tempDir(), "gp")
@@ -196,32 +225,32 @@ describe("goplugin register edits an existing config", () => {
     const before = `# inline tables\n[plugins]\nother = { md5 = "${md5Of(script)}", exec = "python3", comm_type = "rest" }\n` +
       `[hosts]\ndemo = { plugins = ["other"] }\n`
     fs.writeFileSync(path.join(dir, "config.toml"), before)
-    const run = await goplugin(dir, ["register", manifest("ts-rest"), "--json"])
+    const run = await cli(dir, ["register", manifest("ts-rest"), "--json"])
     expect(run.code, run.stderr).toBe(0)
     expect(json(run)).toMatchObject({ change: "added", commentsKept: false, backup: path.join(dir, "config.toml.bak") })
     expect(fs.readFileSync(path.join(dir, "config.toml.bak"), "utf8")).toBe(before)
-    const shown = json<{ plugins: Record<string, unknown> }>(await goplugin(dir, ["config", "show", "--json"]))
+    const shown = json<{ plugins: Record<string, unknown> }>(await cli(dir, ["config", "show", "--json"]))
     expect(Object.keys(shown.plugins).sort()).toEqual(["other", "ts_rest"])
     expect(shown).toMatchObject({ hosts: { demo: { plugins: ["other", "ts_rest"] } } })
-  }, slow)
+  })
 })
 
 describe("goplugin errors and help", () => {
   it("prints one line and the documented exit code for each kind of failure", async () => {
     const temp = tempDir()
     const dir = path.join(temp, "gp")
-    expectOneErrorLine(await goplugin(dir, ["config", "check"]), 3, "No goplugin config file found")
-    expectOneErrorLine(await goplugin(dir, ["md5", path.join(temp, "missing.js")]), 4, "Cannot read")
-    expectOneErrorLine(await goplugin(dir, ["register", path.join(temp, "nowhere")]), 7, "No plugin manifest")
+    expectOneErrorLine(await cli(dir, ["config", "check"]), 3, "No goplugin config file found")
+    expectOneErrorLine(await cli(dir, ["md5", path.join(temp, "missing.js")]), 4, "Cannot read")
+    expectOneErrorLine(await cli(dir, ["register", path.join(temp, "nowhere")]), 7, "No plugin manifest")
     expectOneErrorLine(await goplugin(dir, ["nope"]), 2, "See: goplugin --help")
-    expectOneErrorLine(await goplugin(dir, ["ping", "demo"]), 2, "See: goplugin ping --help")
-    expectOneErrorLine(await goplugin(dir, ["exec", "demo", "ts_rest", "echo", "--data", "a", "--hex", "00"]), 2, "at most one of")
-    expectOneErrorLine(await goplugin(dir, ["exec", "demo", "ts_rest", "echo", "--hex", "xyz"]), 2, "is not hex bytes")
+    expectOneErrorLine(await cli(dir, ["ping", "demo"]), 2, "See: goplugin ping --help")
+    expectOneErrorLine(await cli(dir, ["exec", "demo", "ts_rest", "echo", "--data", "a", "--hex", "00"]), 2, "at most one of")
+    expectOneErrorLine(await cli(dir, ["exec", "demo", "ts_rest", "echo", "--hex", "xyz"]), 2, "is not hex bytes")
 
-    expect((await goplugin(dir, ["register", manifest("ts-rest")])).code).toBe(0)
-    expectOneErrorLine(await goplugin(dir, ["ping", "nohost", "ts_rest"]), 3, `Host "nohost" is not defined`)
-    expectOneErrorLine(await goplugin(dir, ["exec", "demo", "ts_rest", "no.such.command"]), 6, `exec "no.such.command" failed`)
-    const asJson = await goplugin(dir, ["ping", "demo", "nope", "--json"])
+    expect((await cli(dir, ["register", manifest("ts-rest")])).code).toBe(0)
+    expectOneErrorLine(await cli(dir, ["ping", "nohost", "ts_rest"]), 3, `Host "nohost" is not defined`)
+    expectOneErrorLine(await cli(dir, ["exec", "demo", "ts_rest", "no.such.command"]), 6, `exec "no.such.command" failed`)
+    const asJson = await cli(dir, ["ping", "demo", "nope", "--json"])
     expect(asJson.code).toBe(3)
     expect(asJson.stdout).toBe("")
     expect(JSON.parse(asJson.stderr)).toMatchObject({ error: { tag: "PluginNotFound", exitCode: 3, details: { plugin: "nope" } } })
@@ -234,12 +263,12 @@ describe("goplugin errors and help", () => {
       `[plugin]\nname = "claims"\nexec = "/bin/sh"\nexec_args = ["./run.sh"]\nexec_file = "./run.sh"\n` +
         `md5 = "00000000000000000000000000000000"\ncomm_type = "rest"\n`
     )
-    expectOneErrorLine(await goplugin(dir, ["register", pluginDir]), 7, "claims md5 00000000000000000000000000000000")
-    expect(json(await goplugin(dir, ["register", pluginDir, "--trust-file", "--json"]))).toMatchObject({
+    expectOneErrorLine(await cli(dir, ["register", pluginDir]), 7, "claims md5 00000000000000000000000000000000")
+    expect(json(await cli(dir, ["register", pluginDir, "--trust-file", "--json"]))).toMatchObject({
       change: "added",
       md5: md5Of(path.join(pluginDir, "run.sh"))
     })
-  }, slow)
+  })
 
   it("config check refuses an unusable config file with exit 3 and one short line (never \"0 hosts verified\")", async () => {
     const temp = tempDir()
@@ -249,30 +278,42 @@ describe("goplugin errors and help", () => {
       ["latin1", Buffer.from([0x5b, 0x6d, 0x65, 0x74, 0x61, 0x5d, 0x0a, 0xe9, 0x0a]), "not valid UTF-8"],
       ["long-value", `[settings]\ncall_timeout = 1e300\ndebug = "${"x".repeat(10_000_000)}"\n`, "characters in all"]
     ]
-    const runs = await Promise.all(cases.map(async ([name, content]) => {
+    // One at a time: in-process runs share the process's stdout and stderr.
+    const runs: Array<CliRun> = []
+    for (const [name, content] of cases) {
       const dir = path.join(temp, name)
       fs.mkdirSync(dir)
       if (content === null) fs.mkdirSync(path.join(dir, "config.toml"))
       else fs.writeFileSync(path.join(dir, "config.toml"), content)
-      return goplugin(dir, ["config", "check"])
-    }))
+      runs.push(await cli(dir, ["config", "check"]))
+    }
     runs.forEach((run, i) => {
       const [name, , expected] = cases[i]!
       expectOneErrorLine(run, 3, expected)
       expect(run.stderr.length, name).toBeLessThan(2000)
     })
-  }, slow)
+  })
 
-  it("--help works on every command and shows an example", async () => {
+  it("--help works on every command: an example, the full command name, each argument described, plain text in a pipe", async () => {
     const dir = path.join(tempDir(), "gp")
-    const commands = [[], ["config"], ["config", "path"], ["config", "check"], ["config", "show"], ["md5"], ["register"], ["plugins"], ["ping"], ["exec"], ["run"]]
-    const runs = await Promise.all(commands.map((command) => goplugin(dir, [...command, "--help"])))
+    const commands = [[], ["config"], ["config", "path"], ["config", "check"], ["config", "show"], ["md5"], ["register"], ["plugins"], ["ping"], ["exec"], ["run"], ["up"]]
+    const runs = await Promise.all(commands.map((command) => cli(dir, [...command, "--help"])))
+    // End to end, piped into a file as a user would: stdout is not a terminal.
+    runs.push(await goplugin(dir, ["ping", "--help"]))
+    commands.push(["ping"])
     runs.forEach((run, i) => {
-      expect(run.code, `${commands[i]!.join(" ")} --help: ${run.stderr}`).toBe(0)
+      const command = ["goplugin", ...commands[i]!].join(" ")
+      expect(run.code, `${command} --help: ${run.stderr}`).toBe(0)
       expect(run.stdout).toMatch(/Examples?:/)
       expect(run.stdout).toContain("$ goplugin")
+      expect(run.stdout).not.toContain("\u001b[")
+      expect(run.stdout).not.toContain("A user-defined piece of text")
+      expect(run.stdout.split("\n")).toContainEqual(expect.stringMatching(new RegExp(`^\\$ ${command}( |$)`)))
+      // No column padding: descriptions sit under their usage line.
+      for (const line of run.stdout.split("\n")) expect(line, command).not.toMatch(/\S {4,}\S/)
     })
-  }, slow)
+    expect(runs[0]!.stdout).toMatch(/^ {2}- ping \[--json\] <host> <plugin>\n {6}Start a plugin/m)
+  })
 })
 
 describe("goplugin run", () => {
@@ -313,5 +354,5 @@ describe("goplugin run", () => {
       ]
     })
     expect(JSON.parse(run.errorLines.at(-1)!)).toMatchObject({ error: { tag: "PipelineStepFailed", exitCode: 8 } })
-  }, slow)
+  })
 })

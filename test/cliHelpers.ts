@@ -3,11 +3,12 @@
  * processes it may have left behind.
  */
 import { expect } from "@effect/vitest"
-import { Either } from "effect"
+import { Console, Effect, Either } from "effect"
 import { spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
+import { runCli, services } from "../src/cli/main.js"
 import { isAlive, root } from "./helpers.js"
 
 /** The built command (compiled by `npm run build`). */
@@ -48,6 +49,33 @@ export const goplugin = (
       resolve({ code, stdout, stderr, errorLines: stderr.split("\n").filter((line) => line.trim() !== "") }))
     child.stdin.end(options.input ?? "")
   })
+
+const defaultConsole = Effect.runSync(Effect.console)
+
+/**
+ * Runs the command in this process, as `bin.ts` would but with a console that keeps what is printed:
+ * the same parser, handlers and exit codes without a Node start per run. `GOPLUGIN_DIR` is set in this
+ * process's environment (plugins inherit it, which is how leftovers are found).
+ */
+export const gopluginInProcess = async (gopluginDir: string, args: ReadonlyArray<string>): Promise<CliRun> => {
+  const out: Array<string> = []
+  const err: Array<string> = []
+  const line = (sink: Array<string>) => (...parts: ReadonlyArray<unknown>) => void sink.push(`${parts.map(String).join(" ")}\n`)
+  const capture: Console.Console = {
+    ...defaultConsole,
+    log: (...parts) => Effect.sync(() => line(out)(...parts)),
+    error: (...parts) => Effect.sync(() => line(err)(...parts)),
+    unsafe: { ...defaultConsole.unsafe, log: line(out), error: line(err) }
+  }
+  process.env["GOPLUGIN_DIR"] = gopluginDir
+  const nodeDir = path.dirname(process.execPath)
+  if (!(process.env["PATH"] ?? "").startsWith(`${nodeDir}${path.delimiter}`)) {
+    process.env["PATH"] = `${nodeDir}${path.delimiter}${process.env["PATH"] ?? ""}`
+  }
+  const code = await Effect.runPromise(runCli(args).pipe(Effect.withConsole(capture), Effect.provide(services)))
+  const stderr = err.join("")
+  return { code, stdout: out.join(""), stderr, errorLines: stderr.split("\n").filter((l) => l.trim() !== "") }
+}
 
 /** Parses the command's stdout as JSON, with the run in the message when it is not JSON. */
 export const json = <A = Record<string, unknown>>(run: CliRun): A => {

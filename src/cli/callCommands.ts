@@ -12,9 +12,8 @@ import * as fs from "node:fs/promises"
 import * as path from "node:path"
 import type { Caller } from "../Caller.js"
 import * as Executor from "../Executor.js"
-import * as GoPlugin from "../GoPlugin.js"
 import { FileUnreadable } from "../PluginError.js"
-import { help, jsonOption, OutputNotWritten, printJson, quietly, runCommand, UsageError } from "./output.js"
+import { goPluginLayer, help, jsonOption, OutputNotWritten, printJson, quietly, runCommand, UsageError } from "./output.js"
 
 /** What starting and calling a plugin observed. */
 interface CallReport<A> {
@@ -47,7 +46,7 @@ const withPlugin = <A, E>(host: string, plugin: string, call: (caller: Caller) =
       millis: done - ready,
       answer
     } satisfies CallReport<A>
-  }).pipe(Effect.scoped, Effect.provide(GoPlugin.layer()))
+  }).pipe(Effect.scoped, Effect.provide(goPluginLayer))
 
 const hostArg = Args.text({ name: "host" }).pipe(Args.withDescription("The host whose config entry (ACL) to use."))
 const pluginArg = Args.text({ name: "plugin" }).pipe(Args.withDescription("The plugin to start."))

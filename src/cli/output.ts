@@ -7,7 +7,9 @@
 import * as HelpDoc from "@effect/cli/HelpDoc"
 import * as Options from "@effect/cli/Options"
 import * as Span from "@effect/cli/HelpDoc/Span"
-import { Console, Context, Data, Effect, FiberRef, Logger, LogLevel } from "effect"
+import { Console, Context, Data, Effect, FiberRef, Layer, Logger, LogLevel } from "effect"
+import * as GoPlugin from "../GoPlugin.js"
+import type { ConfigError } from "../PluginError.js"
 
 /** Exit codes of the goplugin command; docs/cli.md lists them. */
 export const ExitCode = {
@@ -28,8 +30,10 @@ export const ExitCode = {
   register: 7,
   /** `run`: the pipeline file is invalid or a step failed. */
   pipeline: 8,
-  /** Stopped by Ctrl-C or SIGTERM. */
-  interrupted: 130
+  /** Stopped by Ctrl-C (SIGINT). */
+  interrupted: 130,
+  /** Stopped by SIGTERM. */
+  terminated: 143
 } as const
 
 const codeByTag: Readonly<Record<string, number>> = {
@@ -160,3 +164,17 @@ export const help = (description: string, examples: ReadonlyArray<string>): Help
       ...examples.flatMap((example) => [Span.text("\n    "), Span.code(`$ ${example}`)])
     ])
   )
+
+/** Whether the command line sets the log level (`--log-level`, a built-in option of @effect/cli). */
+export const logLevelGiven: FiberRef.FiberRef<boolean> = FiberRef.unsafeMake(false)
+
+/**
+ * The library's layer for a command: `[settings] log_level` sets the minimum level, unless
+ * `--log-level` was given, which wins.
+ */
+export const goPluginLayer: Layer.Layer<GoPlugin.GoPluginServices, ConfigError> = Layer.unwrapEffect(
+  Effect.map(
+    Effect.zip(FiberRef.get(FiberRef.currentMinimumLogLevel), FiberRef.get(logLevelGiven)),
+    ([level, given]) => GoPlugin.layer(given ? { logLevel: level } : {})
+  )
+)

@@ -8,11 +8,10 @@ import * as Args from "@effect/cli/Args"
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import { Console, Effect, Option } from "effect"
-import * as GoPlugin from "../GoPlugin.js"
 import * as Pipeline from "../Pipeline.js"
 import { PipelineInvalid } from "../PluginError.js"
 import { printableText } from "./callCommands.js"
-import { errorJson, help, jsonOption, oneLine, printJson, runCommand, table } from "./output.js"
+import { errorJson, goPluginLayer, help, jsonOption, oneLine, printJson, runCommand, table } from "./output.js"
 
 /** A step's output for display: text when it is printable UTF-8, else hex; null when there is none. */
 const outputOf = (bytes: Uint8Array | undefined) => {
@@ -127,7 +126,7 @@ export const runPipelineCommand = Command.make(
         }
         if (!json) yield* Console.log(`pipeline ${pipeline.name ?? pipeline.file} (${pipeline.steps.length} steps)`)
         const results = yield* Pipeline.run(pipeline, options).pipe(
-          Effect.provide(usesConfigPlugins(pipeline) ? GoPlugin.layer() : Pipeline.standaloneLayer)
+          Effect.provide(usesConfigPlugins(pipeline) ? goPluginLayer : Pipeline.standaloneLayer)
         )
         const failure = Pipeline.stoppingFailure(pipeline, results)
         if (json) {
