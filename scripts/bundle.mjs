@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * Start-up bundles, written over tsc's output by `npm run build` (see docs/benchmarks.md, "Start-up").
+ * Start-up bundles, written over tsc's output by `npm run build` (see docs/benchmarks.md, "Cold starts").
  *
  * Loading `effect` as separate ES modules is what a plugin's and the CLI's start cost: the SDK entry
  * reached ~450 files (effect/Schema pulls effect's Arbitrary and with it all of fast-check), the CLI
@@ -21,8 +21,9 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
 const at = (...parts) => path.join(root, ...parts)
 
 /**
- * Shared by every bundle: ESM for Node 20+, source maps with their sources inlined (they then work
- * from an installed package, where node_modules/effect is not at the path the build saw).
+ * Shared by every bundle: ESM for Node 20+, linked source maps (stack traces under
+ * `--enable-source-maps` point into src/*.ts, which the package ships, and into effect's own sources);
+ * like tsc's maps they do not embed the sources, which would add ~15 MB to the package.
  */
 const common = {
   bundle: true,
@@ -30,7 +31,7 @@ const common = {
   format: "esm",
   target: "node20",
   sourcemap: "linked",
-  sourcesContent: true,
+  sourcesContent: false,
   legalComments: "none",
   logLevel: "warning"
 }
