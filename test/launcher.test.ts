@@ -56,9 +56,19 @@ afterEach(() => {
 describe("goplugin's code cache", () => {
   it("is written on the first run, only its owner may read it, and the next run reuses it as it is", async () => {
     const cacheHome = tempDir()
+    // The cache of an earlier build for this Node version goes; another Node version's stays.
+    const dir = path.join(cacheHome, "goplugin-effect")
+    fs.mkdirSync(dir, { mode: 0o700 })
+    const stale = path.join(dir, `cli-${process.version}-${process.arch}-1-1.v8cache`)
+    const otherNode = path.join(dir, `cli-v1.0.0-${process.arch}-1-1.v8cache`)
+    fs.writeFileSync(stale, "old build")
+    fs.writeFileSync(otherNode, "other node")
     const first = await run(["--version"], { XDG_CACHE_HOME: cacheHome })
     expect(first.code, first.stderr).toBe(0)
     expect(first.stdout.trim()).toBe(version)
+    expect(fs.existsSync(stale)).toBe(false)
+    expect(fs.readFileSync(otherNode, "utf8")).toBe("other node")
+    fs.rmSync(otherNode)
     const [file, ...others] = cacheFiles(cacheHome)
     expect(others).toEqual([])
     expect(path.basename(file!)).toMatch(new RegExp(`^cli-${process.version}-${process.arch}-\\d+-\\d+\\.v8cache$`))

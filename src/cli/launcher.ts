@@ -8,10 +8,10 @@
  * Node's own compile cache does from Node 22.1 (`module.enableCompileCache`); Node 20 has no such
  * switch for files, so the CLI keeps its own cache through `vm.Script`'s `cachedData`, on every Node
  * version alike. The cache lives in `$XDG_CACHE_HOME/goplugin-effect` (default `~/.cache/goplugin-effect`,
- * a folder only its owner may open), one file per Node version and CLI build; V8 checks that a cache
- * matches the source and the engine and ignores it otherwise, and the next run rewrites it. Set
- * `NODE_DISABLE_COMPILE_CACHE=1` to run without it. Any failure to read or write the cache only costs
- * speed.
+ * a folder only its owner may open), one file per Node version and CLI build (a new build replaces the
+ * previous one's); V8 checks that a cache matches the source and the engine and ignores it otherwise,
+ * and the next run rewrites it. Set `NODE_DISABLE_COMPILE_CACHE=1` to run without it. Any failure to
+ * read or write the cache only costs speed.
  *
  * @since 0.2.0
  */
@@ -48,13 +48,23 @@ const readCache = (file: string | undefined): Buffer | undefined => {
   }
 }
 
-/** Saves the code cache through a temporary file, so that a concurrent run never reads half of one. */
+/**
+ * Saves the code cache through a temporary file, so that a concurrent run never reads half of one, and
+ * removes the caches of earlier builds for the same Node version.
+ */
 const writeCache = (file: string, script: vm.Script): void => {
   try {
-    fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 })
+    const dir = path.dirname(file)
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 })
     const temporary = `${file}.${process.pid}.tmp`
     fs.writeFileSync(temporary, script.createCachedData(), { mode: 0o600 })
     fs.renameSync(temporary, file)
+    const sameNode = `cli-${process.version}-${process.arch}-`
+    for (const name of fs.readdirSync(dir)) {
+      if (name.startsWith(sameNode) && name.endsWith(".v8cache") && name !== path.basename(file)) {
+        fs.rmSync(path.join(dir, name), { force: true })
+      }
+    }
   } catch {
     // A read-only or full disk: the next start compiles again.
   }
