@@ -3,7 +3,7 @@
  * `npm run bench`: measures goplugin-effect against real plugin processes, each row against a baseline
  * measured in the same run on the same plugin, and prints one table.
  *
- *   node build/bench/run.js [--json FILE] [--quick] [--only rest,grpc,stdio,startup,checksum,stop,memory,guard]
+ *   node build/bench/run.js [--json FILE] [--quick] [--only rest,grpc,stdio,startup,checksum,stop,memory,guard,cold]
  *   node build/bench/run.js --merge a.json b.json c.json [--json FILE]   (median table of several runs)
  */
 import { NodeRuntime } from "@effect/platform-node"
@@ -12,6 +12,7 @@ import type { GoPlugin } from "goplugin-effect"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import { checksumRows } from "./checksum.js"
+import { coldRows } from "./cold.js"
 import { isAlive, libraryLayer, tempConfig } from "./fixtures.js"
 import { grpcRows } from "./grpc.js"
 import { guardRows } from "./guard.js"
@@ -23,7 +24,7 @@ import { median, now, ratioOf, renderLegend, renderTable, type Row, verdict } fr
 import { stdioRows } from "./stdio.js"
 import { stopRows } from "./stop.js"
 
-type Section = "rest" | "grpc" | "stdio" | "startup" | "checksum" | "stop" | "memory" | "guard"
+type Section = "rest" | "grpc" | "stdio" | "startup" | "checksum" | "stop" | "memory" | "guard" | "cold"
 
 const SECTIONS: Record<
   Section,
@@ -36,7 +37,8 @@ const SECTIONS: Record<
   checksum: checksumRows,
   stop: stopRows,
   memory: memoryRows,
-  guard: guardRows
+  guard: guardRows,
+  cold: coldRows
 }
 
 interface Args {
@@ -46,7 +48,7 @@ interface Args {
   readonly merge: ReadonlyArray<string>
 }
 
-const usage = "usage: run.js [--json FILE] [--quick] [--only rest,grpc,stdio,startup,checksum,stop,memory,guard] | --merge A.json B.json … [--json FILE]"
+const usage = "usage: run.js [--json FILE] [--quick] [--only rest,grpc,stdio,startup,checksum,stop,memory,guard,cold] | --merge A.json B.json … [--json FILE]"
 
 const parseArgs = (argv: ReadonlyArray<string>): Args => {
   let json: string | undefined

@@ -1,0 +1,90 @@
+#!/usr/bin/env node
+/**
+ * Start-up bundles, written over tsc's output by `npm run build` (see docs/benchmarks.md, "Cold starts").
+ *
+ * Loading `effect` as separate ES modules is what a plugin's and the CLI's start cost: the SDK entry
+ * reached ~450 files (effect/Schema pulls effect's Arbitrary and with it all of fast-check), the CLI
+ * ~980 (plus @effect/cli, yaml, grpc-js, protobufjs). One bundled file per entry parses in a fraction
+ * of that time. tsc still writes every `.d.ts` (and its map) and the per-module files; only the entry
+ * files below are replaced, so the package's exports, types and source maps stay where they were.
+ *
+ *   node scripts/bundle.mjs library    after `tsc -p tsconfig.build.json`: dist/sdk/index.js, dist/cli/main.cjs
+ *                                      (the CLI) and dist/cli/bin.js (src/cli/launcher.ts, which runs it)
+ *   node scripts/bundle.mjs examples   after `tsc -p tsconfig.plugins.json`: the example plugins in build/
+ */
+import * as esbuild from "esbuild"
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { fileURLToPath } from "node:url"
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
+const at = (...parts) => path.join(root, ...parts)
+
+/**
+ * Shared by every bundle: ESM for Node 20+, linked source maps (stack traces under
+ * `--enable-source-maps` point into src/*.ts, which the package ships, and into effect's own sources);
+ * like tsc's maps they do not embed the sources, which would add ~15 MB to the package.
+ */
+const common = {
+  bundle: true,
+  platform: "node",
+  format: "esm",
+  target: "node20",
+  sourcemap: "linked",
+  sourcesContent: false,
+  legalComments: "none",
+  logLevel: "warning"
+}
+
+/**
+ * gRPC stays outside plugins: the SDK loads it with `import()` only when a plugin serves gRPC. The CLI
+ * takes it in: its callers import it at start, and one file loads faster than grpc-js's ~100.
+ */
+const grpc = ["@grpc/grpc-js", "@grpc/proto-loader"]
+
+const library = async () => {
+  await esbuild.build({ ...common, entryPoints: { "sdk/index": at("src/sdk/index.ts") }, outdir: at("dist"), external: grpc })
+  // The CLI: CommonJS, so that src/cli/launcher.ts (installed as dist/cli/bin.js) can run it through
+  // V8's code cache, which Node 20 offers for scripts (vm.Script) but not for ES modules.
+  await esbuild.build({
+    ...common,
+    entryPoints: [at("src/cli/bin.ts")],
+    outfile: at("dist/cli/main.cjs"),
+    format: "cjs",
+    define: { "import.meta.url": "__importMetaUrl" },
+    banner: { js: "var __importMetaUrl = require(\"node:url\").pathToFileURL(__filename).href;" }
+  })
+  await esbuild.build({ ...common, entryPoints: [at("src/cli/launcher.ts")], outfile: at("dist/cli/bin.js") })
+  fs.chmodSync(at("dist/cli/bin.js"), 0o755)
+}
+
+/**
+ * The example plugins as one file each, the way docs/benchmarks.md recommends shipping a TypeScript
+ * plugin; `goplugin-effect/sdk` is taken from the sources so that `effect` is in the file once.
+ */
+const examples = async () => {
+  const plugins = ["rest-plugin", "grpc-plugin", "stdio-plugin"]
+  // The REST plugin also as tsc writes it, for the bench's "not bundled" figure: a plugin that imports
+  // the packaged SDK (itself one file) and, through ./handlers.js, `effect/Effect` from node_modules.
+  await esbuild.build({
+    ...common,
+    bundle: false,
+    entryPoints: [at("examples/rest-plugin.ts")],
+    outfile: at("build/examples/rest-plugin.unbundled.js")
+  })
+  await esbuild.build({
+    ...common,
+    entryPoints: Object.fromEntries(plugins.map((name) => [name, at("examples", `${name}.ts`)])),
+    outdir: at("build/examples"),
+    external: grpc,
+    alias: { "goplugin-effect/sdk": at("src/sdk/index.ts") }
+  })
+}
+
+const targets = { library, examples }
+const chosen = process.argv.slice(2)
+if (chosen.length === 0 || chosen.some((name) => !(name in targets))) {
+  console.error(`usage: node scripts/bundle.mjs ${Object.keys(targets).join("|")} …`)
+  process.exit(2)
+}
+for (const name of chosen) await targets[name]()
