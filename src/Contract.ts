@@ -14,7 +14,7 @@
  */
 import type * as Rpc from "@effect/rpc/Rpc"
 import type * as RpcGroup from "@effect/rpc/RpcGroup"
-import type * as RpcSchema from "@effect/rpc/RpcSchema"
+import * as RpcSchema from "@effect/rpc/RpcSchema"
 import * as Either from "effect/Either"
 import * as ParseResult from "effect/ParseResult"
 import type * as Schema from "effect/Schema"
@@ -230,11 +230,19 @@ const excerpt = (json: unknown): string => {
  *
  * @since 0.2.0
  */
-export const codecs = <Rpcs extends Rpc.Any>(contract: Contract<Rpcs>): ReadonlyMap<string, CommandCodec> => {
-  const map = new Map<string, CommandCodec>()
-  for (const [tag, rpc] of contract.requests) map.set(tag, commandCodec(rpc as unknown as Rpc.AnyWithProps))
-  return map
-}
+export const codecs = <Rpcs extends Rpc.Any>(contract: Contract<Rpcs>): ReadonlyMap<string, CommandCodec> =>
+  new Map(commandsOf(contract).map((rpc) => [rpc._tag, commandCodec(rpc)]))
+
+/**
+ * The Rpcs of a contract that are typed commands, in the contract's order: stream Rpcs are left out
+ * (an exec has one answer).
+ *
+ * @since 0.2.0
+ */
+export const commandsOf = <Rpcs extends Rpc.Any>(contract: Contract<Rpcs>): ReadonlyArray<Rpc.AnyWithProps> =>
+  Array.from(contract.requests.values(), (rpc) => rpc as unknown as Rpc.AnyWithProps).filter((rpc) =>
+    !RpcSchema.isStreamSchema(rpc.successSchema)
+  )
 
 /**
  * The Rpcs of a contract that are one-answer commands (stream Rpcs are left out: an exec has one answer).

@@ -17,6 +17,7 @@ import * as Discover from "../Discover.js"
 import * as Md5Checker from "../Md5Checker.js"
 import { execCommand, pingCommand } from "./callCommands.js"
 import { configCommand } from "./configCommands.js"
+import { contractCommand } from "./contractCommand.js"
 import { CliConsole, ExitCode, ExitWith, help, oneLine } from "./output.js"
 import { md5Command, pluginsCommand, registerCommand } from "./pluginCommands.js"
 import { runPipelineCommand } from "./runCommand.js"
@@ -46,7 +47,8 @@ const goplugin = Command.make("goplugin").pipe(
     pluginsCommand,
     pingCommand,
     execCommand,
-    runPipelineCommand
+    runPipelineCommand,
+    contractCommand
   ])
 )
 
