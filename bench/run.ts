@@ -3,7 +3,7 @@
  * `npm run bench`: measures goplugin-effect against real plugin processes, each row against a baseline
  * measured in the same run on the same plugin, and prints one table.
  *
- *   node build/bench/run.js [--json FILE] [--quick] [--only rest,grpc,stdio,startup,checksum,stop]
+ *   node build/bench/run.js [--json FILE] [--quick] [--only rest,grpc,stdio,startup,checksum,stop,typed]
  *   node build/bench/run.js --merge a.json b.json c.json [--json FILE]   (median table of several runs)
  */
 import { NodeRuntime } from "@effect/platform-node"
@@ -20,8 +20,9 @@ import { startupRows } from "./startup.js"
 import { median, now, ratioOf, renderLegend, renderTable, type Row, verdict } from "./stats.js"
 import { stdioRows } from "./stdio.js"
 import { stopRows } from "./stop.js"
+import { typedRows } from "./typed.js"
 
-type Section = "rest" | "grpc" | "stdio" | "startup" | "checksum" | "stop"
+type Section = "rest" | "grpc" | "stdio" | "startup" | "checksum" | "stop" | "typed"
 
 const SECTIONS: Record<
   Section,
@@ -32,7 +33,8 @@ const SECTIONS: Record<
   stdio: stdioRows,
   startup: startupRows,
   checksum: checksumRows,
-  stop: stopRows
+  stop: stopRows,
+  typed: typedRows
 }
 
 interface Args {
@@ -42,7 +44,7 @@ interface Args {
   readonly merge: ReadonlyArray<string>
 }
 
-const usage = "usage: run.js [--json FILE] [--quick] [--only rest,grpc,stdio,startup,checksum,stop] | --merge A.json B.json … [--json FILE]"
+const usage = "usage: run.js [--json FILE] [--quick] [--only rest,grpc,stdio,startup,checksum,stop,typed] | --merge A.json B.json … [--json FILE]"
 
 const parseArgs = (argv: ReadonlyArray<string>): Args => {
   let json: string | undefined
