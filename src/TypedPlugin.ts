@@ -114,7 +114,7 @@ export const layer = <Self, Rpcs extends Rpc.Any>(
 export const layerTest = <Self, Rpcs extends Rpc.Any>(
   tag: Context.Tag<Self, Client<Rpcs>>,
   contract: Contract<Rpcs>,
-  handlers: TypedHandlers<Rpcs>,
+  handlers: NoInfer<TypedHandlers<Rpcs>>,
   options: PluginOptions = { host: "test", plugin: "test" }
 ): Layer.Layer<Self> =>
   Layer.succeed(tag, make(contract, inProcessCaller(contractHandlers(contract, handlers), options)))

@@ -58,7 +58,7 @@ const internal = (command: string, what: string, mismatches: ReadonlyArray<Misma
  */
 export const contractHandlers = <Rpcs extends Rpc.Any>(
   contract: Contract<Rpcs>,
-  handlers: TypedHandlers<Rpcs>
+  handlers: NoInfer<TypedHandlers<Rpcs>>
 ): Handlers => {
   const typed = handlers as unknown as Readonly<Record<string, AnyTypedHandler>>
   const result: Record<string, Handler> = {}

@@ -15,7 +15,7 @@ import { runMain, type RunMainOptions } from "./PluginMain.js"
  */
 export interface RunContractOptions<Rpcs extends Rpc.Any> extends Omit<RunMainOptions, "handlers"> {
   readonly contract: Contract<Rpcs>
-  readonly handlers: TypedHandlers<Rpcs>
+  readonly handlers: NoInfer<TypedHandlers<Rpcs>>
 }
 
 /**
