@@ -18,7 +18,7 @@ import * as RpcSchema from "@effect/rpc/RpcSchema"
 import * as Either from "effect/Either"
 import * as ParseResult from "effect/ParseResult"
 import type * as Schema from "effect/Schema"
-import type * as AST from "effect/SchemaAST"
+import * as AST from "effect/SchemaAST"
 
 /**
  * A contract: the `RpcGroup` of its commands. Stream Rpcs have no typed command (an exec has one
@@ -162,6 +162,10 @@ export const commandCodec = (rpc: Rpc.AnyWithProps): CommandCodec => {
   const encodeFailure = ParseResult.encodeUnknownEither(failure, PARSE_OPTIONS)
   const decodeFailure = ParseResult.decodeUnknownEither(failure, PARSE_OPTIONS)
   const isFailure = ParseResult.is(failure)
+  // `void` travels as `null`; only a void Schema reads `null` back as `undefined` (NullOr keeps its null).
+  const fromJson = (schema: AnySchema) => AST.isVoidKeyword(schema.ast) ? (json: unknown) => json ?? undefined : (json: unknown) => json
+  const payloadFromJson = fromJson(payload)
+  const successFromJson = fromJson(success)
   return {
     command: rpc._tag,
     encodePayload: (value) => {
@@ -183,7 +187,7 @@ export const commandCodec = (rpc: Rpc.AnyWithProps): CommandCodec => {
     decodePayload: (bytes) =>
       Either.flatMap(
         parseJson(bytes, "the payload"),
-        (json) => Either.mapLeft(decodePayloadValue(json ?? undefined), (issue) => mismatchesOf("$", issue))
+        (json) => Either.mapLeft(decodePayloadValue(payloadFromJson(json)), (issue) => mismatchesOf("$", issue))
       ),
     encodeAnswer: (answer) =>
       answer._tag === "Success"
@@ -206,11 +210,11 @@ export const commandCodec = (rpc: Rpc.AnyWithProps): CommandCodec => {
           return Either.left(single("$", `expected an object with exactly one of "success" or "error", got ${excerpt(json)}`))
         }
         return hasSuccess
-          ? Either.match(decodeSuccess(envelope["success"] ?? undefined), {
+          ? Either.match(decodeSuccess(successFromJson(envelope["success"])), {
             onLeft: (issue) => Either.left(mismatchesOf("$.success", issue)),
             onRight: (value) => Either.right({ _tag: "Success", value })
           })
-          : Either.match(decodeFailure(envelope["error"] ?? undefined), {
+          : Either.match(decodeFailure(envelope["error"]), {
             onLeft: (issue) => Either.left(mismatchesOf("$.error", issue)),
             onRight: (error) => Either.right({ _tag: "Failure", error })
           })

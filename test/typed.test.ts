@@ -175,4 +175,23 @@ describe("typed plugin test double", () => {
         })
       )
     ))
+
+  it.effect("null and void travel as null: a NullOr keeps its null, a void answer is undefined", () => {
+    class Small extends RpcGroup.make(
+      Rpc.make("maybe", { payload: Schema.NullOr(Schema.Number), success: Schema.NullOr(Schema.String) }),
+      Rpc.make("forget", { payload: { id: Schema.String } })
+    ) {}
+    class SmallService extends TypedPlugin.Tag("test/Small", Small)<SmallService>() {}
+    return Effect.gen(function*() {
+      const small = yield* SmallService
+      expect(yield* small.maybe(null)).toBeNull()
+      expect(yield* small.maybe(2)).toBe("2")
+      expect(yield* small.forget({ id: "x" })).toBeUndefined()
+    }).pipe(
+      Effect.provide(SmallService.layerTest({
+        maybe: (n) => Effect.succeed(n === null ? null : String(n)),
+        forget: () => Effect.void
+      }))
+    )
+  })
 })
