@@ -90,10 +90,13 @@ const jsonPath = (root: string, path: ReadonlyArray<PropertyKey>): string =>
     root
   )
 
+/** The longest message kept per mismatch: Schema messages quote the actual value, which may be huge. */
+const MAX_MESSAGE = 200
+
 const mismatchesOf = (root: string, issue: ParseResult.ParseIssue): ReadonlyArray<Mismatch> =>
   ParseResult.ArrayFormatter.formatIssueSync(issue).map((item) => ({
     path: jsonPath(root, item.path),
-    message: item.message
+    message: item.message.length > MAX_MESSAGE ? `${item.message.slice(0, MAX_MESSAGE)}…` : item.message
   }))
 
 const single = (path: string, message: string): ReadonlyArray<Mismatch> => [{ path, message }]
