@@ -34,11 +34,19 @@ const nodeScript = (relative: string, commType: PluginCommand["commType"]): Plug
   return { exec: process.execPath, args: [file], file, commType }
 }
 
+/** The example typed plugin (examples/typed/billing-plugin.ts) over one transport. */
+const typedBilling = (transport: "rest" | "grpc"): PluginCommand => {
+  const script = nodeScript("examples/typed/billing-plugin.js", transport)
+  return { ...script, args: [...script.args, "--transport", transport] }
+}
+
 /** The example plugins, compiled by `npm run build`. */
 export const plugins = {
   tsRest: nodeScript("examples/rest-plugin.js", "rest"),
   tsGrpc: nodeScript("examples/grpc-plugin.js", "grpc"),
   tsStdio: nodeScript("examples/stdio-plugin.js", "stdio"),
+  typedRest: typedBilling("rest"),
+  typedGrpc: typedBilling("grpc"),
   pyRest: {
     exec: "python3",
     args: [path.join(root, "examples", "python", "plugin.py")],
@@ -85,6 +93,8 @@ export const configText = (): string => {
     ["ts_grpc", plugins.tsGrpc],
     ["ts_stdio", plugins.tsStdio],
     ["py_rest", plugins.pyRest],
+    ["typed_rest", plugins.typedRest],
+    ["typed_grpc", plugins.typedGrpc],
     ...Array.from({ length: KILL_COUNT }, (_, i): [string, PluginCommand] => [killName(i), killPlugin])
   ]
   return [

@@ -3,7 +3,7 @@
  * `npm run bench`: measures goplugin-effect against real plugin processes, each row against a baseline
  * measured in the same run on the same plugin, and prints one table.
  *
- *   node build/bench/run.js [--json FILE] [--quick] [--only rest,grpc,stdio,startup,checksum,stop,memory,guard,cold]
+ *   node build/bench/run.js [--json FILE] [--quick] [--only rest,grpc,stdio,startup,checksum,stop,memory,guard,cold,typed]
  *   node build/bench/run.js --merge a.json b.json c.json [--json FILE]   (median table of several runs)
  */
 import { NodeRuntime } from "@effect/platform-node"
@@ -23,8 +23,9 @@ import { startupRows } from "./startup.js"
 import { median, now, ratioOf, renderLegend, renderTable, type Row, verdict } from "./stats.js"
 import { stdioRows } from "./stdio.js"
 import { stopRows } from "./stop.js"
+import { typedRows } from "./typed.js"
 
-type Section = "rest" | "grpc" | "stdio" | "startup" | "checksum" | "stop" | "memory" | "guard" | "cold"
+type Section = "rest" | "grpc" | "stdio" | "startup" | "checksum" | "stop" | "memory" | "guard" | "cold" | "typed"
 
 const SECTIONS: Record<
   Section,
@@ -38,7 +39,8 @@ const SECTIONS: Record<
   stop: stopRows,
   memory: memoryRows,
   guard: guardRows,
-  cold: coldRows
+  cold: coldRows,
+  typed: typedRows
 }
 
 interface Args {
@@ -48,7 +50,7 @@ interface Args {
   readonly merge: ReadonlyArray<string>
 }
 
-const usage = "usage: run.js [--json FILE] [--quick] [--only rest,grpc,stdio,startup,checksum,stop,memory,guard,cold] | --merge A.json B.json … [--json FILE]"
+const usage = "usage: run.js [--json FILE] [--quick] [--only rest,grpc,stdio,startup,checksum,stop,memory,guard,cold,typed] | --merge A.json B.json … [--json FILE]"
 
 const parseArgs = (argv: ReadonlyArray<string>): Args => {
   let json: string | undefined

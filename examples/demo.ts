@@ -11,6 +11,7 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
+import { typedTour } from "./typed/host.js"
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const repo = path.resolve(here, "..", "..")
@@ -116,6 +117,7 @@ const program = Effect.gen(function*() {
   )
   fs.rmSync(dir, { recursive: true, force: true })
   if (alive.length > 0) return yield* Effect.dieMessage("plugin processes outlived their scope")
+  yield* typedTour
 })
 
 program.pipe(

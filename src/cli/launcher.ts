@@ -78,10 +78,10 @@ const cachedData = readCache(cacheFile)
 const source = fs.readFileSync(main, "utf8").replace(/^#!/, "//")
 const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
   filename: main,
-  ...(cachedData === undefined ? {} : { cachedData }),
-  // `import()` inside the CLI resolves as in any module (Node 20.12+; the bundle itself has none).
-  ...(vm.constants === undefined ? {} : { importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER })
+  ...(cachedData === undefined ? {} : { cachedData })
 })
+// A script restored from the code cache cannot run `import()` itself: lend it this module's (dynamicImport.ts).
+;(globalThis as Record<symbol, unknown>)[Symbol.for("goplugin-effect/cli/import")] = (specifier: string) => import(specifier)
 if (cacheFile !== undefined && (cachedData === undefined || script.cachedDataRejected === true)) {
   // After the command ran, so that the functions it compiled on the way are in the cache too.
   process.once("exit", () => writeCache(cacheFile, script))

@@ -20,6 +20,7 @@ import { colourAllowed, finishHelp } from "./helpText.js"
 import { CliConsole, ExitCode, ExitWith, help, logLevelGiven, oneLine } from "./output.js"
 import { md5Command, pluginsCommand, registerCommand } from "./pluginCommands.js"
 import { runPipelineCommand } from "./runCommand.js"
+import { contractCommand } from "./contractCommand.js"
 import { upCommand } from "./upCommand.js"
 
 const version = Either.try(() => {
@@ -50,7 +51,8 @@ const goplugin = Command.make("goplugin").pipe(
     pingCommand,
     execCommand,
     runPipelineCommand,
-    upCommand
+    upCommand,
+    contractCommand
   ])
 )
 

@@ -38,6 +38,8 @@ export const ExitCode = {
 
 const codeByTag: Readonly<Record<string, number>> = {
   UsageError: ExitCode.usage,
+  ContractNotFound: ExitCode.usage,
+  ContractSchemaError: ExitCode.usage,
   ConfigNotFound: ExitCode.config,
   ConfigUnreadable: ExitCode.config,
   ConfigParseError: ExitCode.config,

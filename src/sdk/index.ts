@@ -6,6 +6,8 @@
  */
 export { CommandFailed } from "../PluginError.js"
 export { bearerMatches, hostRefusal, resolveToken, TOKEN_ENV } from "./Access.js"
+export { contractHandlers, type HandlersOf, type TypedHandlers } from "./ContractHandlers.js"
+export { runContract, type RunContractOptions } from "./ContractMain.js"
 export { grpcServer, type GrpcServerOptions } from "./GrpcServer.js"
 export {
   type AnswerWithVars,
