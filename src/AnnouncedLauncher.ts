@@ -10,22 +10,27 @@ import { Effect, Either } from "effect"
 import { newToken, pluginEnv, startRequest, targetBase } from "./internal/launchPlan.js"
 import type { Launcher, LaunchPlan, TargetBase } from "./Launcher.js"
 import { PluginExited, PluginStartError, type StartError } from "./PluginError.js"
-import { ProcessRegistry } from "./ProcessRegistry.js"
+import { ProcessRegistry, type StartRequest } from "./ProcessRegistry.js"
 
 /**
  * What a protocol tells the announced launcher.
  *
  * @since 0.2.0
  */
-export interface AnnouncedOptions<Target> {
+export interface AnnouncedOptions<Target, Secret> {
   /** Short name for messages, e.g. "go-plugin". */
   readonly kind: string
-  /** Environment added for the plugin (beside the `GOPLUGIN_*` variables). */
-  readonly env: (plan: LaunchPlan) => Effect.Effect<Readonly<Record<string, string>>, StartError>
+  /**
+   * Prepares one launch: the environment added for the plugin (beside the `GOPLUGIN_*` variables),
+   * and whatever of this launch the parser needs later (e.g. a fresh host certificate and its key).
+   */
+  readonly prepare: (plan: LaunchPlan) => Effect.Effect<{ readonly env: Readonly<Record<string, string>>; readonly secret: Secret }, StartError>
   /** Reads the announcement into a target; `Left` says why the line is refused. */
-  readonly parse: (line: string, base: TargetBase, plan: LaunchPlan) => Either.Either<Target, string>
+  readonly parse: (line: string, base: TargetBase, plan: LaunchPlan, secret: Secret) => Either.Either<Target, string>
   /** Arguments of the plugin; default: `exec_args` as written. */
   readonly args?: (plan: LaunchPlan) => ReadonlyArray<string>
+  /** How the plugin's stderr lines become log entries (see `StartRequest.stderrEntries`). */
+  readonly stderrEntries?: StartRequest["stderrEntries"]
 }
 
 /**
@@ -33,8 +38,8 @@ export interface AnnouncedOptions<Target> {
  *
  * @since 0.2.0
  */
-export const make = <Target>(
-  options: AnnouncedOptions<Target>
+export const make = <Target, Secret>(
+  options: AnnouncedOptions<Target, Secret>
 ): Effect.Effect<Launcher<Target>, never, ProcessRegistry> =>
   Effect.gen(function*() {
     const registry = yield* ProcessRegistry
@@ -45,14 +50,17 @@ export const make = <Target>(
         const startFailed = (reason: string) => new PluginStartError({ host, plugin, exec: plan.plugin.exec, reason })
         yield* plan.verify
         const token = newToken()
-        const env = { ...(yield* options.env(plan)), ...pluginEnv(plan, token) }
+        const prepared = yield* options.prepare(plan)
+        const env = { ...prepared.env, ...pluginEnv(plan, token) }
         const args = options.args?.(plan) ?? plan.plugin.spec.execArgs
-        const process = yield* registry.start(startRequest(plan, args, env, { announce: true }))
+        const process = yield* registry.start(
+          startRequest(plan, args, env, { announce: true, stderrEntries: options.stderrEntries })
+        )
         const exited = Effect.flatMap(process.awaitExit, (info) =>
           Effect.flatMap(process.stderrTail, (lastStderr) =>
             new PluginExited({ host, plugin, pid: process.pid, exitCode: info.code, signal: info.signal, lastStderr })))
         const line = yield* Effect.raceFirst(Effect.mapError(process.announced, startFailed), exited)
-        const target = yield* Either.match(options.parse(line.trim(), targetBase(plan, token), plan), {
+        const target = yield* Either.match(options.parse(line.trim(), targetBase(plan, token), plan, prepared.secret), {
           onLeft: (reason) => Effect.fail(startFailed(`its ${options.kind} announcement ${JSON.stringify(line.slice(0, 200))} was refused: ${reason}`)),
           onRight: Effect.succeed
         })

@@ -15,7 +15,7 @@ import { type CollectedOutput, type ExitInfo, spawnGroup, stopGroup, terminateGr
 import * as OrphanGuardModule from "./internal/orphanGuard.js"
 import type { OrphanGuard } from "./internal/orphanGuard.js"
 import { readableLines } from "./internal/outputLines.js"
-import { logPluginLine } from "./internal/pluginLogLine.js"
+import { logParsedLine, logPluginLine, parsePluginLogLine, type PluginLogLine } from "./internal/pluginLogLine.js"
 import { PluginStartError } from "./PluginError.js"
 
 export type { CollectedOutput, ExitInfo } from "./internal/processGroup.js"
@@ -41,6 +41,12 @@ export interface StartRequest {
   readonly collectStdout?: number | undefined
   /** The first stdout line is the plugin's announcement (e.g. an address), read by `announced`; later lines are logged. */
   readonly announce?: boolean | undefined
+  /**
+   * How the plugin's stderr lines become log entries, for protocols with a log format of their own
+   * (go-plugin's hclog, where every line after a Go panic is an error). It may keep state across lines
+   * (e.g. `Stream.mapAccum`). Default: {@link parsePluginLogLine} on each line.
+   */
+  readonly stderrEntries?: (<E, R>(lines: Stream.Stream<string, E, R>) => Stream.Stream<PluginLogLine, E, R>) | undefined
 }
 
 /**
@@ -166,13 +172,12 @@ export const makeWith = (options: RegistryOptions = {}) => Effect.gen(function*(
       )
       const pid = group.pid
       yield* watch(pid)
-      const stderrReader = readableLines(group.child.stderr!).pipe(
-        Stream.runForEach((line) =>
-          Effect.zipRight(
-            Ref.update(tail, (lines) => (lines.length < TAIL_LINES ? [...lines, line] : [...lines.slice(1), line])),
-            logLine(request, pid, "stderr")(line)
-          )
-        ),
+      const stderrSource = { host: request.host, plugin: request.plugin, pid, stream: "stderr" } as const
+      const stderrLines = readableLines(group.child.stderr!).pipe(
+        Stream.tap((line) => Ref.update(tail, (lines) => (lines.length < TAIL_LINES ? [...lines, line] : [...lines.slice(1), line])))
+      )
+      const stderrReader = (request.stderrEntries ?? Stream.map(parsePluginLogLine))(stderrLines).pipe(
+        Stream.runForEach((entry) => logParsedLine(stderrSource, entry)),
         Effect.catchAll(readerEnded("stderr"))
       )
       const logStdout = logLine(request, pid, "stdout")

@@ -28,7 +28,7 @@ export const startRequest = (
   plan: LaunchPlan,
   args: ReadonlyArray<string>,
   env: Readonly<Record<string, string>>,
-  options: Pick<StartRequest, "collectStdout" | "announce"> = {}
+  options: Pick<StartRequest, "collectStdout" | "announce" | "stderrEntries"> = {}
 ): StartRequest => ({
   host: plan.host,
   plugin: plan.plugin.name,

@@ -118,9 +118,11 @@ export interface PluginLineSource {
 }
 
 /** Logs one plugin line as one log entry, at the plugin's own level, annotated with where it came from. */
-export const logPluginLine = (source: PluginLineSource, line: string): Effect.Effect<void> => {
-  const { fields, level, message } = parsePluginLogLine(line)
-  return Effect.logWithLevel(level, message).pipe(
+export const logPluginLine = (source: PluginLineSource, line: string): Effect.Effect<void> =>
+  logParsedLine(source, parsePluginLogLine(line))
+
+/** Logs a line already read as a log entry, annotated with where it came from. */
+export const logParsedLine = (source: PluginLineSource, { fields, level, message }: PluginLogLine): Effect.Effect<void> =>
+  Effect.logWithLevel(level, message).pipe(
     Effect.annotateLogs({ ...fields, host: source.host, plugin: source.plugin, pid: source.pid, stream: source.stream })
   )
-}
