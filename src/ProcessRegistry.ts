@@ -176,7 +176,7 @@ export const makeWith = (options: RegistryOptions = {}) => Effect.gen(function*(
       const stderrLines = readableLines(group.child.stderr!).pipe(
         Stream.tap((line) => Ref.update(tail, (lines) => (lines.length < TAIL_LINES ? [...lines, line] : [...lines.slice(1), line])))
       )
-      const stderrReader = (request.stderrEntries ?? Stream.map(parsePluginLogLine))(stderrLines).pipe(
+      const stderrReader = (request.stderrEntries ?? Stream.map((line: string) => parsePluginLogLine(line)))(stderrLines).pipe(
         Stream.runForEach((entry) => logParsedLine(stderrSource, entry)),
         Effect.catchAll(readerEnded("stderr"))
       )
