@@ -1,4 +1,3 @@
-import { NodeRuntime } from "@effect/platform-node"
 import { Console, Effect } from "effect"
 import { Executor, GoPlugin, HostLogger } from "goplugin-effect"
 
@@ -21,5 +20,5 @@ program.pipe(
   Effect.scoped,
   Effect.provide(GoPlugin.layer()),    // config.toml from GOPLUGIN_DIR, else $HOME/.goplugin
   Effect.provide(HostLogger.layer()),  // one line per log entry, plugin lines included, on stderr
-  NodeRuntime.runMain
+  GoPlugin.runMain                     // like NodeRuntime.runMain; exits 130 on Ctrl-C, 143 on SIGTERM
 )
