@@ -4,10 +4,11 @@
  */
 import { expect } from "@effect/vitest"
 import { Console, Effect, Either } from "effect"
-import { spawn } from "node:child_process"
+import { type ChildProcessByStdio, type ChildProcessWithoutNullStreams, spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
+import type { Readable } from "node:stream"
 import { runCli, services } from "../src/cli/main.js"
 import { isAlive, root } from "./helpers.js"
 
@@ -24,12 +25,29 @@ export interface CliRun {
 }
 
 /** Runs `node dist/cli/bin.js ...args` with `GOPLUGIN_DIR` set, and waits for it to exit. */
+/** What a finished child process wrote, and its exit code. */
+export interface Output {
+  readonly code: number | null
+  readonly stdout: string
+  readonly stderr: string
+}
+
+/** Collects a child's stdout and stderr until it closes. */
+export const outputOf = (child: ChildProcessWithoutNullStreams | ChildProcessByStdio<null, Readable, Readable>): Promise<Output> =>
+  new Promise((resolve, reject) => {
+    let stdout = ""
+    let stderr = ""
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")))
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")))
+    child.on("error", reject)
+    child.on("close", (code) => resolve({ code, stdout, stderr }))
+  })
+
 export const goplugin = (
   gopluginDir: string,
   args: ReadonlyArray<string>,
   options: { readonly cwd?: string; readonly input?: string } = {}
-): Promise<CliRun> =>
-  new Promise((resolve, reject) => {
+): Promise<CliRun> => {
     const child = spawn(process.execPath, [bin, ...args], {
       cwd: options.cwd ?? root,
       env: {
@@ -40,15 +58,12 @@ export const goplugin = (
       },
       stdio: ["pipe", "pipe", "pipe"]
     })
-    let stdout = ""
-    let stderr = ""
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")))
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")))
-    child.on("error", reject)
-    child.on("close", (code) =>
-      resolve({ code, stdout, stderr, errorLines: stderr.split("\n").filter((line) => line.trim() !== "") }))
     child.stdin.end(options.input ?? "")
-  })
+    return outputOf(child).then((output) => ({
+      ...output,
+      errorLines: output.stderr.split("\n").filter((line) => line.trim() !== "")
+    }))
+  }
 
 const defaultConsole = Effect.runSync(Effect.console)
 

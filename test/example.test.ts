@@ -6,7 +6,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { leftovers } from "./cliHelpers.js"
+import { leftovers, outputOf } from "./cliHelpers.js"
 import { root } from "./helpers.js"
 
 describe("README host program", () => {
@@ -18,19 +18,11 @@ describe("README host program", () => {
   })
 
   it("runs against the example plugins and stops them", async () => {
-    const run = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-      const child = spawn("sh", [path.join(root, "examples", "run-host.sh")], {
-        cwd: root,
-        env: { ...process.env, PATH: `${path.dirname(process.execPath)}${path.delimiter}${process.env["PATH"] ?? ""}` },
-        stdio: ["ignore", "pipe", "pipe"]
-      })
-      let stdout = ""
-      let stderr = ""
-      child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")))
-      child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")))
-      child.on("error", reject)
-      child.on("close", (code) => resolve({ code, stdout, stderr }))
-    })
+    const run = await outputOf(spawn("sh", [path.join(root, "examples", "run-host.sh")], {
+      cwd: root,
+      env: { ...process.env, PATH: `${path.dirname(process.execPath)}${path.delimiter}${process.env["PATH"] ?? ""}` },
+      stdio: ["ignore", "pipe", "pipe"]
+    }))
     expect(run.code, run.stderr).toBe(0)
     expect(run.stdout).toContain("ts_rest ping: pong\nts_rest upper: HELLO\nts_grpc reverse: desserts\n")
     // Plugin lines are one line each in the host's log, with plugin, pid and host on that line.

@@ -9,29 +9,16 @@ import * as crypto from "node:crypto"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { root } from "./helpers.js"
-import { bin, makeTempDir, removeDir } from "./cliHelpers.js"
+import { bin, makeTempDir, type Output, outputOf, removeDir } from "./cliHelpers.js"
 
 const version = (JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8")) as { version: string }).version
 
-interface Run {
-  readonly code: number | null
-  readonly stdout: string
-  readonly stderr: string
-}
-
 /** Runs `node dist/cli/bin.js ...args` with extra environment and waits for it to exit. */
-const run = (args: ReadonlyArray<string>, env: Readonly<Record<string, string>>): Promise<Run> =>
-  new Promise((resolve, reject) => {
-    const environment: NodeJS.ProcessEnv = { ...process.env, ...env }
-    if (env["NODE_DISABLE_COMPILE_CACHE"] === undefined) delete environment["NODE_DISABLE_COMPILE_CACHE"]
-    const child = spawn(process.execPath, [bin, ...args], { env: environment, stdio: ["ignore", "pipe", "pipe"] })
-    let stdout = ""
-    let stderr = ""
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")))
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")))
-    child.on("error", reject)
-    child.on("close", (code) => resolve({ code, stdout, stderr }))
-  })
+const run = (args: ReadonlyArray<string>, env: Readonly<Record<string, string>>): Promise<Output> => {
+  const environment: NodeJS.ProcessEnv = { ...process.env, ...env }
+  if (env["NODE_DISABLE_COMPILE_CACHE"] === undefined) delete environment["NODE_DISABLE_COMPILE_CACHE"]
+  return outputOf(spawn(process.execPath, [bin, ...args], { env: environment, stdio: ["ignore", "pipe", "pipe"] }))
+}
 
 const cacheFiles = (cacheHome: string): ReadonlyArray<string> => {
   const dir = path.join(cacheHome, "goplugin-effect")
