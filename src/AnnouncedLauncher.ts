@@ -47,7 +47,7 @@ export const make = <Target, Secret>(
       Effect.gen(function*() {
         const { host } = plan
         const plugin = plan.plugin.name
-        const startFailed = (reason: string) => new PluginStartError({ host, plugin, exec: plan.plugin.exec, reason })
+        const startFailed = (reason: string) => new PluginStartError({ host, plugin, exec: plan.plugin.exec, detail: reason })
         yield* plan.verify
         const token = newToken()
         const prepared = yield* options.prepare(plan)

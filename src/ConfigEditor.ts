@@ -217,7 +217,7 @@ const readIfExists = (file: string): Effect.Effect<string | undefined, FileUnrea
         (text): string | undefined => text,
         (error: NodeJS.ErrnoException) => (error.code === "ENOENT" ? undefined : Promise.reject(error))
       ),
-    catch: (error) => new FileUnreadable({ file, reason: error instanceof Error ? error.message : String(error) })
+    catch: (error) => new FileUnreadable({ file, detail: error instanceof Error ? error.message : String(error) })
   })
 
 /** Writes through a temporary file and a rename, so a reader never sees half a config; keeps the file's mode. */
@@ -230,7 +230,7 @@ const writeAtomically = (file: string, text: string): Effect.Effect<void, Config
       await fs.writeFile(temporary, text, { mode })
       await fs.rename(temporary, file)
     },
-    catch: (error) => new ConfigWriteError({ file, reason: error instanceof Error ? error.message : String(error) })
+    catch: (error) => new ConfigWriteError({ file, detail: error instanceof Error ? error.message : String(error) })
   })
 
 /**

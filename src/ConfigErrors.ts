@@ -10,11 +10,12 @@ import { Strings, list } from "./internal/errorText.js"
 /** No config file was found at any of the places looked at. */
 export class ConfigNotFound extends Schema.TaggedError<ConfigNotFound>()("ConfigNotFound", {
   tried: Strings,
-  reason: Schema.String,
+  /** What went wrong, in words (a system error, what was looked for). */
+  detail: Schema.String,
   cause: Schema.optional(Schema.Defect)
 }) {
   override get message(): string {
-    return `No goplugin config file found (${this.reason}). Looked at: ${list(this.tried)}. ` +
+    return `No goplugin config file found (${this.detail}). Looked at: ${list(this.tried)}. ` +
       `Create config.toml there, or set GOPLUGIN_DIR to the folder (or .toml file) that holds it.`
   }
 }
@@ -80,11 +81,12 @@ export class ConfigInvalid extends Schema.TaggedError<ConfigInvalid>()("ConfigIn
 /** The config file (or its folder) could not be created or written. */
 export class ConfigWriteError extends Schema.TaggedError<ConfigWriteError>()("ConfigWriteError", {
   file: Schema.String,
-  reason: Schema.String,
+  /** What went wrong, in words (a system error, what was looked for). */
+  detail: Schema.String,
   cause: Schema.optional(Schema.Defect)
 }) {
   override get message(): string {
-    return `Cannot write ${this.file}: ${this.reason}. Check the folder's permissions, or point GOPLUGIN_DIR ` +
+    return `Cannot write ${this.file}: ${this.detail}. Check the folder's permissions, or point GOPLUGIN_DIR ` +
       `at a folder you can write to.`
   }
 }

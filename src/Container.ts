@@ -183,7 +183,7 @@ export const make = (installed: Host.InstalledHost, options: ContainerOptions = 
               host,
               plugin: name,
               exec: plugin.exec,
-              reason: "the plugin was stopped before it was ready (kill, killAll or the container's scope closed)"
+              detail: "the plugin was stopped before it was ready (kill, killAll or the container's scope closed)"
             }),
             publish
           })

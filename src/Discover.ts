@@ -121,7 +121,7 @@ export const readConfigText = Effect.fn("Discover.readConfigText")(function*(fil
   const failed = (error: PlatformError): ConfigNotFound | ConfigUnreadable => {
     const systemReason = error._tag === "SystemError" ? error.reason : undefined
     if (systemReason === "NotFound") {
-      return new ConfigNotFound({ tried: [file], reason: `${reason}; no such file`, cause: error })
+      return new ConfigNotFound({ tried: [file], detail: `${reason}; no such file`, cause: error })
     }
     const detail = clip(error.message)
     const kind = systemReason === "PermissionDenied" ? "permission" : /EISDIR/.test(detail) ? "directory" : "io"

@@ -125,7 +125,7 @@ export const load = Effect.fn("Manifest.load")(function*(location: string) {
   const absolute = path.resolve(location)
   const stat = yield* Effect.promise(() => fs.stat(absolute).then((s) => s, () => undefined))
   if (stat === undefined) {
-    return yield* new ManifestNotFound({ path: absolute, reason: "no such file or folder" })
+    return yield* new ManifestNotFound({ path: absolute, detail: "no such file or folder" })
   }
   const file = stat.isDirectory() ? path.join(absolute, manifestFileName) : absolute
   const text = yield* Effect.tryPromise({
@@ -133,7 +133,7 @@ export const load = Effect.fn("Manifest.load")(function*(location: string) {
     catch: (error) =>
       new ManifestNotFound({
         path: file,
-        reason: (error as NodeJS.ErrnoException).code === "ENOENT" ? `the folder has no ${manifestFileName}` : String(error)
+        detail: (error as NodeJS.ErrnoException).code === "ENOENT" ? `the folder has no ${manifestFileName}` : String(error)
       })
   })
   return yield* decodeManifest(file, text)

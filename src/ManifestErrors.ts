@@ -10,11 +10,12 @@ import { Strings, list } from "./internal/errorText.js"
 /** A plugin folder (or the path given to `goplugin register`) holds no `goplugin.toml` manifest. */
 export class ManifestNotFound extends Schema.TaggedError<ManifestNotFound>()("ManifestNotFound", {
   path: Schema.String,
-  reason: Schema.String,
+  /** What went wrong, in words (a system error, what was looked for). */
+  detail: Schema.String,
   cause: Schema.optional(Schema.Defect)
 }) {
   override get message(): string {
-    return `No plugin manifest at ${this.path} (${this.reason}). Pass the plugin's folder that holds ` +
+    return `No plugin manifest at ${this.path} (${this.detail}). Pass the plugin's folder that holds ` +
       `goplugin.toml, or the manifest file itself (format: docs/cli.md, "Plugin manifest").`
   }
 }

@@ -59,7 +59,7 @@ export const digestFile = <A extends Algorithm>(
       for (const [algorithm, hash] of hashes) result[algorithm] = hash.digest("hex")
       return result
     },
-    catch: (error) => new FileUnreadable({ file, reason: (error as Error).message })
+    catch: (error) => new FileUnreadable({ file, detail: (error as Error).message })
   })
 
 /** Constant-time comparison of two hex digests (case-insensitive). */

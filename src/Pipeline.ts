@@ -117,7 +117,7 @@ export const find = (from: string): Effect.Effect<string, PipelineNotFound> =>
       if (parent === dir) break
       dir = parent
     }
-    return yield* new PipelineNotFound({ tried, reason: `searched from ${path.resolve(from)} up to the filesystem root` })
+    return yield* new PipelineNotFound({ tried, detail: `searched from ${path.resolve(from)} up to the filesystem root` })
   })
 
 /**
@@ -138,8 +138,8 @@ export const load: (file?: string, options?: LoadOptions) => Effect.Effect<Pipel
       try: () => fs.readFile(located, "utf8"),
       catch: (error) =>
         (error as NodeJS.ErrnoException).code === "ENOENT"
-          ? new PipelineNotFound({ tried: [located], reason: "the given pipeline file does not exist" })
-          : new FileUnreadable({ file: located, reason: (error as Error).message })
+          ? new PipelineNotFound({ tried: [located], detail: "the given pipeline file does not exist" })
+          : new FileUnreadable({ file: located, detail: (error as Error).message })
     })
     return yield* decodePipeline(located, text)
   }

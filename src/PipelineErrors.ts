@@ -10,11 +10,12 @@ import { Strings, list } from "./internal/errorText.js"
 /** No pipeline file was found: neither the given path nor `pipeline.toml` in the folder or any folder above. */
 export class PipelineNotFound extends Schema.TaggedError<PipelineNotFound>()("PipelineNotFound", {
   tried: Strings,
-  reason: Schema.String,
+  /** What went wrong, in words (a system error, what was looked for). */
+  detail: Schema.String,
   cause: Schema.optional(Schema.Defect)
 }) {
   override get message(): string {
-    return `No pipeline file found (${this.reason}). Looked at: ${list(this.tried)}. ` +
+    return `No pipeline file found (${this.detail}). Looked at: ${list(this.tried)}. ` +
       `Create pipeline.toml in the current folder or a parent folder, or pass the pipeline file's path.`
   }
 }

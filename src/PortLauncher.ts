@@ -42,7 +42,7 @@ export const make: Effect.Effect<Launcher<NetworkTarget>, never, ProcessRegistry
       yield* plan.verify
       const port = configuredPort(plan.plugin.spec) ??
         (yield* Effect.mapError(freePort, (reason) =>
-          new PluginStartError({ host: plan.host, plugin: plan.plugin.name, exec: plan.plugin.exec, reason })))
+          new PluginStartError({ host: plan.host, plugin: plan.plugin.name, exec: plan.plugin.exec, detail: reason })))
       const portInUse = (found: PortInUse["found"], squatterPid: number | undefined) =>
         new PortInUse({ host: plan.host, plugin: plan.plugin.name, port, found, ...(squatterPid === undefined ? {} : { squatterPid }) })
       // A fixed port that something already listens on would hand that process the token and payloads.

@@ -168,7 +168,7 @@ export const makeWith = (options: RegistryOptions = {}) => Effect.gen(function*(
         env: { ...process.env, ...request.env },
         collectStdout: request.collectStdout
       }).pipe(
-        Effect.mapError((reason) => new PluginStartError({ host: request.host, plugin: request.plugin, exec: request.exec, reason }))
+        Effect.mapError((reason) => new PluginStartError({ host: request.host, plugin: request.plugin, exec: request.exec, detail: reason }))
       )
       const pid = group.pid
       yield* watch(pid)

@@ -52,11 +52,12 @@ export class PluginStartError extends Schema.TaggedError<PluginStartError>()("Pl
   host: Schema.String,
   plugin: Schema.String,
   exec: Schema.String,
-  reason: Schema.String,
+  /** What went wrong, in words (a system error, what was looked for). */
+  detail: Schema.String,
   cause: Schema.optional(Schema.Defect)
 }) {
   override get message(): string {
-    return `Host "${this.host}" could not start plugin "${this.plugin}" (${this.exec}): ${this.reason}. ` +
+    return `Host "${this.host}" could not start plugin "${this.plugin}" (${this.exec}): ${this.detail}. ` +
       `Check that the file is executable and its interpreter exists.`
   }
 }

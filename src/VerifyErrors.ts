@@ -10,11 +10,12 @@ import { Strings, list } from "./internal/errorText.js"
 /** A file could not be read (checksums, manifests). */
 export class FileUnreadable extends Schema.TaggedError<FileUnreadable>()("FileUnreadable", {
   file: Schema.String,
-  reason: Schema.String,
+  /** What went wrong, in words (a system error, what was looked for). */
+  detail: Schema.String,
   cause: Schema.optional(Schema.Defect)
 }) {
   override get message(): string {
-    return `Cannot read ${this.file}: ${this.reason}. Check that the file exists and is readable.`
+    return `Cannot read ${this.file}: ${this.detail}. Check that the file exists and is readable.`
   }
 }
 

@@ -84,7 +84,7 @@ const harness = (overrides: Partial<SupervisorPolicy> = {}) =>
       start,
       state,
       firstStart,
-      stoppedBeforeReady: new PluginStartError({ host: "h", plugin: "p", exec: "x", reason: "stopped" }),
+      stoppedBeforeReady: new PluginStartError({ host: "h", plugin: "p", exec: "x", detail: "stopped" }),
       publish: (event) => Queue.offer(events, event)
     }))
     const nextGeneration = Effect.flatMap(Queue.take(generations), (g) =>
@@ -194,7 +194,7 @@ describe("Supervisor policy (TestClock, no processes)", () => {
     Effect.gen(function*() {
       const state = yield* SubscriptionRef.make<PluginState>(PluginState.Starting())
       const firstStart = yield* Deferred.make<Generation, StartError>()
-      const error = new PluginStartError({ host: "h", plugin: "p", exec: "/x", reason: "ENOENT" })
+      const error = new PluginStartError({ host: "h", plugin: "p", exec: "/x", detail: "ENOENT" })
       yield* supervise({
         host: "h",
         plugin: "p",

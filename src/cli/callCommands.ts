@@ -87,11 +87,11 @@ const readInput = (file: string): Effect.Effect<Uint8Array, FileUnreadable> =>
         for await (const chunk of process.stdin) chunks.push(Buffer.from(chunk as Uint8Array))
         return new Uint8Array(Buffer.concat(chunks))
       },
-      catch: (error) => new FileUnreadable({ file: "(stdin)", reason: String(error) })
+      catch: (error) => new FileUnreadable({ file: "(stdin)", detail: String(error) })
     })
     : Effect.tryPromise({
       try: () => fs.readFile(file).then((buffer) => new Uint8Array(buffer)),
-      catch: (error) => new FileUnreadable({ file: path.resolve(file), reason: error instanceof Error ? error.message : String(error) })
+      catch: (error) => new FileUnreadable({ file: path.resolve(file), detail: error instanceof Error ? error.message : String(error) })
     })
 
 /** The payload from at most one of `--data`, `--file`, `--hex`; empty when none is given. */

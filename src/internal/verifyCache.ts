@@ -21,7 +21,7 @@ export const makeVerifyCache = Effect.map(Ref.make(HashSet.empty<string>()), (ve
     Effect.gen(function*() {
       const stat = yield* Effect.tryPromise({
         try: () => fs.stat(file, { bigint: true }),
-        catch: (error) => new FileUnreadable({ file, reason: (error as Error).message })
+        catch: (error) => new FileUnreadable({ file, detail: (error as Error).message })
       })
       const key = [file, stat.dev, stat.ino, stat.size, stat.mtimeNs, stat.ctimeNs, expected.md5, expected.sha256 ?? ""].join(":")
       if (HashSet.has(yield* Ref.get(verified), key)) return
