@@ -10,7 +10,7 @@ import type * as RpcGroup from "@effect/rpc/RpcGroup"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import { type Answer, codecs, type Commands, type Contract, describeMismatches, type Mismatch } from "../Contract.js"
-import { CommandFailed } from "../PluginError.js"
+import { CommandFailed } from "../SdkErrors.js"
 import type { Handler, HandlerContext, Handlers } from "./Handler.js"
 
 /**

@@ -8,7 +8,7 @@
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import type { PipelineContext } from "../Caller.js"
-import { CommandFailed } from "../PluginError.js"
+import { CommandFailed } from "../SdkErrors.js"
 import { fromHex, toHex } from "../internal/wire.js"
 
 export type { PipelineContext } from "../Caller.js"

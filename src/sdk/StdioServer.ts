@@ -6,7 +6,7 @@
  */
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import type { CommandFailed } from "../PluginError.js"
+import type { CommandFailed } from "../SdkErrors.js"
 import { jsendError, jsendSuccess } from "../internal/wire.js"
 import { hostRefusal } from "./Access.js"
 import { readContextJson } from "../internal/pipelineContext.js"

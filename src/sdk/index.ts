@@ -4,7 +4,7 @@
  *
  * @since 0.1.0
  */
-export { CommandFailed } from "../PluginError.js"
+export { CommandFailed } from "../SdkErrors.js"
 export { bearerMatches, hostRefusal, resolveToken, TOKEN_ENV } from "./Access.js"
 export { contractHandlers, type HandlersOf, type TypedHandlers } from "./ContractHandlers.js"
 export { runContract, type RunContractOptions } from "./ContractMain.js"
