@@ -34,6 +34,8 @@ export interface StartRequest {
    * answer is the process's stdout (stdio).
    */
   readonly collectStdout?: number | undefined
+  /** Receives every output line instead of the log (transports that read stdout, e.g. go-plugin's handshake). */
+  readonly onLine?: ((stream: "stdout" | "stderr", line: string) => void) | undefined
 }
 
 /** A running (or exited) plugin process. */
@@ -125,12 +127,12 @@ export const make = Effect.gen(function*() {
     const runLog = Runtime.runSync(runtime)
     const id = nextId++
     let pid = 0
-    const onLine = (stream: "stdout" | "stderr", line: string) =>
+    const onLine = request.onLine ?? ((stream: "stdout" | "stderr", line: string) =>
       runLog(
         Effect.logInfo(line).pipe(
           Effect.annotateLogs({ host: request.host, plugin: request.plugin, pid, stream })
         )
-      )
+      ))
     const acquire = spawnGroup({
       exec: request.exec,
       args: request.args,
