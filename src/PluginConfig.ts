@@ -5,6 +5,7 @@
  * @since 0.1.0
  */
 import { Duration, Schema } from "effect"
+import { GoPluginSettings } from "./goplugin/GoPluginSettings.js"
 
 const hexDigest = (length: number, name: string) =>
   Schema.String.pipe(
@@ -78,7 +79,8 @@ export const PluginSpec = Schema.Struct({
   comm_type: Schema.NonEmptyTrimmedString,
   comm_port: Schema.optional(CommPort),
   call_timeout: Schema.optional(Seconds),
-  restart: Schema.optional(Schema.Boolean)
+  restart: Schema.optional(Schema.Boolean),
+  go_plugin: Schema.optional(GoPluginSettings)
 })
 /** The decoded `[plugins.<name>]` table. */
 export type PluginSpec = typeof PluginSpec.Type
