@@ -3,7 +3,7 @@
  * `npm run bench`: measures goplugin-effect against real plugin processes, each row against a baseline
  * measured in the same run on the same plugin, and prints one table.
  *
- *   node build/bench/run.js [--json FILE] [--quick] [--only rest,grpc,stdio,startup,checksum,stop]
+ *   node build/bench/run.js [--json FILE] [--quick] [--only rest,grpc,stdio,startup,checksum,stop,goplugin]
  *   node build/bench/run.js --merge a.json b.json c.json [--json FILE]   (median table of several runs)
  */
 import { NodeRuntime } from "@effect/platform-node"
@@ -13,6 +13,7 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import { checksumRows } from "./checksum.js"
 import { isAlive, libraryLayer, tempConfig } from "./fixtures.js"
+import { goPluginRows } from "./goplugin.js"
 import { grpcRows } from "./grpc.js"
 import type { BenchOptions } from "./measure.js"
 import { restRows } from "./rest.js"
@@ -21,7 +22,7 @@ import { median, now, ratioOf, renderLegend, renderTable, type Row, verdict } fr
 import { stdioRows } from "./stdio.js"
 import { stopRows } from "./stop.js"
 
-type Section = "rest" | "grpc" | "stdio" | "startup" | "checksum" | "stop"
+type Section = "rest" | "grpc" | "stdio" | "startup" | "checksum" | "stop" | "goplugin"
 
 const SECTIONS: Record<
   Section,
@@ -32,7 +33,8 @@ const SECTIONS: Record<
   stdio: stdioRows,
   startup: startupRows,
   checksum: checksumRows,
-  stop: stopRows
+  stop: stopRows,
+  goplugin: goPluginRows
 }
 
 interface Args {
@@ -42,7 +44,7 @@ interface Args {
   readonly merge: ReadonlyArray<string>
 }
 
-const usage = "usage: run.js [--json FILE] [--quick] [--only rest,grpc,stdio,startup,checksum,stop] | --merge A.json B.json … [--json FILE]"
+const usage = "usage: run.js [--json FILE] [--quick] [--only rest,grpc,stdio,startup,checksum,stop,goplugin] | --merge A.json B.json … [--json FILE]"
 
 const parseArgs = (argv: ReadonlyArray<string>): Args => {
   let json: string | undefined

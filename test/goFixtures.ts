@@ -8,7 +8,11 @@ import * as crypto from "node:crypto"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import { root } from "./helpers.js"
+import { fileURLToPath } from "node:url"
+
+const here = path.dirname(fileURLToPath(import.meta.url))
+/** The repository root, from test/ and from build/test/ (the benchmark runs the compiled copy). */
+const root = path.basename(path.dirname(here)) === "build" ? path.resolve(here, "../..") : path.resolve(here, "..")
 
 /** Where the Go sources live. */
 export const goSources = path.join(root, "test", "fixtures", "go")

@@ -133,7 +133,8 @@ export const launch = Effect.fn("GoPlugin.launch")(function*(request: LaunchRequ
       ? insecure()
       : mutualTls(own, SelfSignedCertificate.derToPem(handshake.certificate))
     // Runs after the connection's Shutdown and before the registry's stop: let the plugin exit by itself.
-    yield* Effect.addFinalizer(() => process.awaitExit.pipe(Effect.timeout("2 seconds"), Effect.ignore))
+    // Finalizers are uninterruptible; the wait must not be, or the timeout could not end it.
+    yield* Effect.addFinalizer(() => process.awaitExit.pipe(Effect.interruptible, Effect.timeout("2 seconds"), Effect.ignore))
     const connection: Connection = yield* connect({ ...where, handshake, security, maxReceiveBytes: settings.max_receive_bytes })
     return { process, handshake, connection } satisfies Launched
   })
