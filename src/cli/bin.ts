@@ -16,6 +16,7 @@ import * as CallerFactory from "../CallerFactory.js"
 import * as Discover from "../Discover.js"
 import * as Md5Checker from "../Md5Checker.js"
 import { execCommand, pingCommand } from "./callCommands.js"
+import { callCommand } from "./goPluginCommands.js"
 import { configCommand } from "./configCommands.js"
 import { CliConsole, ExitCode, ExitWith, help, oneLine } from "./output.js"
 import { md5Command, pluginsCommand, registerCommand } from "./pluginCommands.js"
@@ -46,6 +47,7 @@ const goplugin = Command.make("goplugin").pipe(
     pluginsCommand,
     pingCommand,
     execCommand,
+    callCommand,
     runPipelineCommand
   ])
 )
