@@ -138,5 +138,6 @@ export const launch = Effect.fn("GoPlugin.launch")(function*(request: LaunchRequ
     const connection: Connection = yield* connect({ ...where, handshake, security, maxReceiveBytes: settings.max_receive_bytes })
     return { process, handshake, connection } satisfies Launched
   })
-  return yield* connected.pipe(Effect.tapError(() => process.stop))
+  // Any failure, defect or interruption after the spawn stops the process at once.
+  return yield* connected.pipe(Effect.onError(() => process.stop))
 })
