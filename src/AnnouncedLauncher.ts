@@ -70,7 +70,10 @@ export const make = <Target, Secret>(
         const exited = Effect.flatMap(process.awaitExit, (info) =>
           Effect.flatMap(process.stderrTail, (lastStderr) =>
             new PluginExited({ host, plugin, pid: process.pid, exitCode: info.code, signal: info.signal, lastStderr })))
-        const line = yield* Effect.raceFirst(Effect.mapError(process.announced, startFailed), exited)
+        // A plugin that refuses to run closes stdout as it exits: its exit (with stderr) says more than "no line".
+        const announced = Effect.catchAll(process.announced, (problem) =>
+          exited.pipe(Effect.timeoutFail({ duration: "1 second", onTimeout: () => startFailed(problem) })))
+        const line = yield* Effect.raceFirst(announced, exited)
         const target = yield* Either.match(options.parse(line.trim(), targetBase(plan, token), plan, prepared.secret), {
           onLeft: (reason) => Effect.fail(startFailed(`its ${options.kind} announcement ${JSON.stringify(line.slice(0, 200))} was refused: ${reason}`)),
           onRight: Effect.succeed

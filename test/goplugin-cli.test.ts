@@ -54,7 +54,7 @@ describe("goplugin call", () => {
     expect(malformed.code).not.toBe(0)
     expect(malformed.stderr).toMatch(/"Get" is not package\.Service\/Method/)
     const badJson = await goplugin(dir, ["call", "app", "kv", "kv.KV/Get", "--data", "{key"])
-    expect(badJson.stderr).toMatch(/--data is not JSON/)
+    expect(badJson.stderr).toMatch(/--data: the payload is not UTF-8 JSON/)
     const unknown = await goplugin(dir, ["call", "app", "kv", "kv.KV/Nope"])
     expect(unknown.code).not.toBe(0)
     expect(unknown.stderr).toMatch(/kv\.KV has no unary method Nope/)

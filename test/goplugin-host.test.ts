@@ -36,15 +36,15 @@ const capture = (entries: Array<LogEntry>) =>
   )
 
 const settings = (overrides: Partial<GoPluginSettings> = {}): GoPluginSettings => ({
-  magic_cookie_key: kvHandshake.magicCookieKey,
-  magic_cookie_value: kvHandshake.magicCookieValue,
-  protocol_versions: [kvHandshake.protocolVersion],
-  auto_mtls: false,
-  proto_files: [kvProto],
-  proto_include: [],
+  magicCookieKey: kvHandshake.magicCookieKey,
+  magicCookieValue: kvHandshake.magicCookieValue,
+  protocolVersions: [kvHandshake.protocolVersion],
+  autoMtls: false,
+  protoFiles: [kvProto],
+  protoInclude: [],
   services: ["kv.KV"],
-  handshake_timeout: 15,
-  max_receive_bytes: 64 * 1024 * 1024,
+  handshakeTimeout: Duration.seconds(15),
+  maxReceiveBytes: 64 * 1024 * 1024,
   ...overrides
 })
 
@@ -102,7 +102,7 @@ const adder = (definition: grpc.ServiceDefinition) => ({
 describe("TypeScript host, go-plugin 1.0.1 plugin", () => {
   for (const autoMtls of [false, true]) {
     it.live(`${autoMtls ? "AutoMTLS" : "plain"}: health, calls, broker, shutdown with exit 0`, () =>
-      hosted({ auto_mtls: autoMtls }, ({ connection, handshake, process: plugin }) =>
+      hosted({ autoMtls: autoMtls }, ({ connection, handshake, process: plugin }) =>
         Effect.gen(function*() {
           expect(handshake.network).toBe("unix")
           expect(handshake.appVersion).toBe(3)
@@ -181,14 +181,14 @@ describe("TypeScript host, go-plugin 1.0.1 plugin", () => {
 
   it.live("a wrong magic cookie: the plugin refuses to run, and the error carries its message", () =>
     Effect.gen(function*() {
-      const failure = yield* hosted({ magic_cookie_value: "wrong" }, () => Effect.void).pipe(Effect.flip)
+      const failure = yield* hosted({ magicCookieValue: "wrong" }, () => Effect.void).pipe(Effect.flip)
       expect(failure._tag).toBe("PluginExited")
       expect(failure.message).toMatch(/This binary is a plugin/)
     }))
 
   it.live("versions the plugin does not speak: HandshakeError naming both sides", () =>
     Effect.gen(function*() {
-      const failure = yield* hosted({ protocol_versions: [5, 6] }, () => Effect.void).pipe(Effect.flip)
+      const failure = yield* hosted({ protocolVersions: [5, 6] }, () => Effect.void).pipe(Effect.flip)
       expect(failure._tag).toBe("HandshakeError")
       expect(failure.message).toMatch(/version 3, but the host offered 5, 6/)
     }))

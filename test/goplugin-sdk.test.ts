@@ -59,15 +59,15 @@ describe("TypeScript host, TypeScript go-plugin plugin", () => {
           cwd: process.cwd(),
           grace: Duration.seconds(2),
           settings: {
-            magic_cookie_key: kvHandshake.magicCookieKey,
-            magic_cookie_value: kvHandshake.magicCookieValue,
-            protocol_versions: [2, 3],
-            auto_mtls: true,
-            proto_files: [],
-            proto_include: [],
+            magicCookieKey: kvHandshake.magicCookieKey,
+            magicCookieValue: kvHandshake.magicCookieValue,
+            protocolVersions: [2, 3],
+            autoMtls: true,
+            protoFiles: [],
+            protoInclude: [],
             services: [],
-            handshake_timeout: 15,
-            max_receive_bytes: 1024 * 1024
+            handshakeTimeout: Duration.seconds(15),
+            maxReceiveBytes: 1024 * 1024
           }
         })
         pids.push(started.pid)

@@ -3,9 +3,9 @@
  * `[plugins.<name>.go_plugin]` schema, and the self-signed certificate.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Either, Logger, LogLevel, Schema } from "effect"
+import { Duration, Effect, Either, Logger, LogLevel, Schema } from "effect"
 import * as crypto from "node:crypto"
-import { GoPluginSettings } from "../src/goplugin/GoPluginSettings.js"
+import { GoPluginSettings, resolvePaths } from "../src/goplugin/GoPluginSettings.js"
 import * as Handshake from "../src/goplugin/Handshake.js"
 import * as HclogLine from "../src/goplugin/HclogLine.js"
 import { launchEnv } from "../src/goplugin/Launch.js"
@@ -138,16 +138,40 @@ describe("GoPluginSettings", () => {
   it("fills the defaults: AutoMTLS on, no protos, 60 s handshake, 256 MiB receive limit", () => {
     expect(Either.getOrThrow(decode({ magic_cookie_key: "TF_PLUGIN_MAGIC_COOKIE", magic_cookie_value: "d602", protocol_versions: [6, 5] })))
       .toEqual({
-        magic_cookie_key: "TF_PLUGIN_MAGIC_COOKIE",
-        magic_cookie_value: "d602",
-        protocol_versions: [6, 5],
-        auto_mtls: true,
-        proto_files: [],
-        proto_include: [],
+        magicCookieKey: "TF_PLUGIN_MAGIC_COOKIE",
+        magicCookieValue: "d602",
+        protocolVersions: [6, 5],
+        autoMtls: true,
+        protoFiles: [],
+        protoInclude: [],
         services: [],
-        handshake_timeout: 60,
-        max_receive_bytes: 256 * 1024 * 1024
+        handshakeTimeout: Duration.seconds(60),
+        maxReceiveBytes: 256 * 1024 * 1024
       })
+  })
+
+  it("reads handshake_timeout in seconds with the bounds of every config time, and encodes back to the TOML shape", () => {
+    const base = { magic_cookie_key: "K", magic_cookie_value: "v", protocol_versions: [1] }
+    const decoded = Either.getOrThrow(decode({ ...base, handshake_timeout: 1.5, auto_mtls: false, proto_files: ["kv.proto"] }))
+    expect(Duration.toMillis(decoded.handshakeTimeout)).toBe(1500)
+    expect(Schema.encodeSync(GoPluginSettings)(decoded)).toMatchObject({ ...base, handshake_timeout: 1.5, auto_mtls: false, proto_files: ["kv.proto"] })
+    for (const bad of [0, -1, Number.NaN, Number.POSITIVE_INFINITY, 3e6]) {
+      const failed = decode({ ...base, handshake_timeout: bad })
+      expect(Either.isLeft(failed) && String(failed.left)).toMatch(/expected (a number of seconds|a finite number|at most)/)
+    }
+  })
+
+  it("resolvePaths makes proto_files and proto_include absolute against the config's folder, keeping absolute ones", () => {
+    const decoded = Either.getOrThrow(decode({
+      magic_cookie_key: "K",
+      magic_cookie_value: "v",
+      protocol_versions: [1],
+      proto_files: ["protos/kv.proto", "/abs/x.proto"],
+      proto_include: ["include"]
+    }))
+    const resolved = resolvePaths(decoded, "/etc/app")
+    expect(resolved.protoFiles).toEqual(["/etc/app/protos/kv.proto", "/abs/x.proto"])
+    expect(resolved.protoInclude).toEqual(["/etc/app/include"])
   })
 
   it("refuses a missing cookie, no versions, and versions that are not whole numbers above 0", () => {
@@ -158,7 +182,7 @@ describe("GoPluginSettings", () => {
   })
 
   it("launchEnv sets the cookie, the versions, and PLUGIN_CLIENT_CERT only with a certificate", () => {
-    const settings = { magic_cookie_key: "K", magic_cookie_value: "v", protocol_versions: [6, 5] as const }
+    const settings = { magicCookieKey: "K", magicCookieValue: "v", protocolVersions: [6, 5] as const }
     expect(launchEnv(settings, undefined)).toEqual({ K: "v", PLUGIN_PROTOCOL_VERSIONS: "6,5" })
     expect(launchEnv(settings, "PEM")).toEqual({ K: "v", PLUGIN_PROTOCOL_VERSIONS: "6,5", PLUGIN_CLIENT_CERT: "PEM" })
   })

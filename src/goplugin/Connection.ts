@@ -173,7 +173,10 @@ export const connect = Effect.fn("GoPlugin.connect")(function*(options: ConnectO
   const stdioChunks = Stream.async<StdioData>((emit) => {
     stdio.on("data", (chunk: StdioData) => void emit.single(chunk))
     stdio.on("end", () => void emit.end())
-    stdio.on("error", (error: grpc.ServiceError) => runSync(Effect.zipRight(stdioEnded(error), Effect.promise(() => emit.end()))))
+    stdio.on("error", (error: grpc.ServiceError) => {
+      runSync(stdioEnded(error))
+      void emit.end()
+    })
   })
   // Each channel is decoded and split on its own, so a line split across chunks stays whole.
   yield* stdioChunks.pipe(

@@ -141,7 +141,10 @@ export const launch = Effect.fn("GoPlugin.launch")(function*(request: LaunchRequ
       new PluginExited({ ...where, pid: process.pid, exitCode: info.code, signal: info.signal, lastStderr })))
   const noLine = (problem: string) => new HandshakeError({ ...where, line: "", problem })
   const connected = Effect.gen(function*() {
-    const line = yield* Effect.raceFirst(Effect.mapError(process.announced, noLine), exited).pipe(
+    // A plugin that refuses to run closes stdout as it exits: its exit (with stderr) says more than "no line".
+    const announced = Effect.catchAll(process.announced, (problem) =>
+      exited.pipe(Effect.timeoutFail({ duration: Duration.seconds(1), onTimeout: () => noLine(problem) })))
+    const line = yield* Effect.raceFirst(announced, exited).pipe(
       Effect.timeoutFail({
         duration: settings.handshakeTimeout,
         onTimeout: () => noLine(`the plugin printed no handshake line within ${Duration.format(settings.handshakeTimeout)}`)
