@@ -49,6 +49,16 @@ describe("goplugin call", () => {
     })
   }
 
+  it("goplugin ping and goplugin exec work on a go-plugin entry through the container", async () => {
+    const ping = await goplugin(dir, ["ping", "app", "kv_tls", "--json"])
+    expect(ping.code, ping.stderr).toBe(0)
+    expect(json(ping)).toMatchObject({ host: "app", plugin: "kv_tls", protocol: "go-plugin", response: "SERVING" })
+    const exec = await goplugin(dir, ["exec", "app", "kv", "kv.KV/Get", "--data", `{"key":"greeting"}`])
+    expect(exec.code, exec.stderr).toBe(0)
+    expect(JSON.parse(exec.stdout)).toEqual({ value: "", found: false })
+    expect(processesMentioning(kvplugin)).toEqual([])
+  })
+
   it("refuses a method that is not package.Service/Method, a bad request, and an unknown method", async () => {
     const malformed = await goplugin(dir, ["call", "app", "kv", "Get"])
     expect(malformed.code).not.toBe(0)
