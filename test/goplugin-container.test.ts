@@ -130,6 +130,7 @@ describe("go-plugin through the container", () => {
   it.scopedLive("a SIGKILLed plugin is restarted by the supervisor; the same caller works after", () =>
     Effect.gen(function*() {
       const file = yield* configWith([{ name: "kv", table: goPluginTable("kv", true) }], "health_interval = 0.2")
+      const logs = capture()
       const pids: Array<number> = []
       yield* Effect.gen(function*() {
         const container = yield* Executor.fromHost("app")
@@ -146,7 +147,8 @@ describe("go-plugin through the container", () => {
         expect(yield* caller.ping).toBe("SERVING")
         const answer = JSON.parse(text(yield* caller.exec("kv.KV/Get", utf8(`{"key":"k"}`))))
         expect(answer).toEqual({ value: "", found: false })
-      }).pipe(Effect.scoped, Effect.provide(GoPlugin.layer({ configFile: file })))
+      }).pipe(Effect.scoped, Effect.provide(GoPlugin.layer({ configFile: file })), Effect.provide(logs.layer))
+      expect(logs.entries.some((entry) => entry.level === "WARN" && /killed by SIGKILL/.test(entry.message))).toBe(true)
       expect(yield* survivors(pids)).toEqual([])
       expect(processesMentioning(kvplugin)).toEqual([])
     }), 20_000)
