@@ -58,11 +58,14 @@ const goPluginTable = (name: string, autoMtls: boolean, cookie: string = kvHands
   ].join("\n")
 
 /** A config in a fresh folder (kv.proto beside it) with the given go-plugin entries, all allowed to host "app". */
-const configWith = (entries: ReadonlyArray<{ readonly name: string; readonly table: string }>, settings = "") =>
+const configWith = (
+  entries: ReadonlyArray<{ readonly name: string; readonly table: string; readonly args?: ReadonlyArray<string> }>,
+  settings = ""
+) =>
   Effect.map(tempDir, (dir) => {
     fs.mkdirSync(path.join(dir, "protos"))
     fs.copyFileSync(kvProto, path.join(dir, "protos", "kv.proto"))
-    const plugins = entries.map(({ name, table }) => ({ name, exec: kvplugin, execFile: kvplugin, commType: "go-plugin", extra: table }))
+    const plugins = entries.map(({ args, name, table }) => ({ name, exec: kvplugin, args: args ?? [], execFile: kvplugin, commType: "go-plugin", extra: table }))
     return writeConfig(dir, renderConfig(plugins, { app: entries.map((e) => e.name) }, settings))
   })
 
@@ -105,6 +108,19 @@ describe("go-plugin through the container", () => {
         expect(stops.map((entry) => entry.level)).toEqual(["DEBUG"])
       }), 20_000)
   }
+
+  it.scopedLive("stop order: Shutdown, then the plugin may finish exiting by itself before any signal (exit 0, not SIGTERM)", () =>
+    Effect.gen(function*() {
+      const file = yield* configWith([{ name: "kv", table: goPluginTable("kv", false), args: ["--slow-exit"] }])
+      const processes: Array<PluginProcess> = []
+      yield* Effect.gen(function*() {
+        const container = yield* Executor.fromHost("app")
+        yield* container.run("kv")
+        processes.push((yield* container.running)[0]!.process!)
+      }).pipe(Effect.scoped, Effect.provide(GoPlugin.layer({ configFile: file })))
+      expect(yield* processes[0]!.awaitExit).toMatchObject({ code: 0, signal: null })
+      expect(processesMentioning(kvplugin)).toEqual([])
+    }), 20_000)
 
   it.scopedLive("hclog lines on stderr become log entries at their levels, with their fields as annotations", () =>
     Effect.gen(function*() {
