@@ -3,7 +3,7 @@
  * `npm run bench`: measures goplugin-effect against real plugin processes, each row against a baseline
  * measured in the same run on the same plugin, and prints one table.
  *
- *   node build/bench/run.js [--json FILE] [--quick] [--only rest,grpc,stdio,startup,checksum,stop,memory,guard,cold,typed]
+ *   node build/bench/run.js [--json FILE] [--quick] [--only rest,grpc,stdio,startup,checksum,stop,memory,guard,cold,typed,goplugin]
  *   node build/bench/run.js --merge a.json b.json c.json [--json FILE]   (median table of several runs)
  */
 import { NodeRuntime } from "@effect/platform-node"
@@ -14,6 +14,7 @@ import * as os from "node:os"
 import { checksumRows } from "./checksum.js"
 import { coldRows } from "./cold.js"
 import { isAlive, libraryLayer, tempConfig } from "./fixtures.js"
+import { goPluginRows } from "./goplugin.js"
 import { grpcRows } from "./grpc.js"
 import { guardRows } from "./guard.js"
 import { memoryRows } from "./memory.js"
@@ -25,7 +26,7 @@ import { stdioRows } from "./stdio.js"
 import { stopRows } from "./stop.js"
 import { typedRows } from "./typed.js"
 
-type Section = "rest" | "grpc" | "stdio" | "startup" | "checksum" | "stop" | "memory" | "guard" | "cold" | "typed"
+type Section = "rest" | "grpc" | "stdio" | "startup" | "checksum" | "stop" | "memory" | "guard" | "cold" | "typed" | "goplugin"
 
 const SECTIONS: Record<
   Section,
@@ -40,7 +41,8 @@ const SECTIONS: Record<
   memory: memoryRows,
   guard: guardRows,
   cold: coldRows,
-  typed: typedRows
+  typed: typedRows,
+  goplugin: goPluginRows
 }
 
 interface Args {
@@ -50,7 +52,7 @@ interface Args {
   readonly merge: ReadonlyArray<string>
 }
 
-const usage = "usage: run.js [--json FILE] [--quick] [--only rest,grpc,stdio,startup,checksum,stop,memory,guard,cold,typed] | --merge A.json B.json … [--json FILE]"
+const usage = "usage: run.js [--json FILE] [--quick] [--only rest,grpc,stdio,startup,checksum,stop,memory,guard,cold,typed,goplugin] | --merge A.json B.json … [--json FILE]"
 
 const parseArgs = (argv: ReadonlyArray<string>): Args => {
   let json: string | undefined

@@ -6,7 +6,7 @@
  *
  * @since 0.2.0
  */
-import { Effect, Either } from "effect"
+import { type Duration, Effect, Either } from "effect"
 import { newToken, pluginEnv, startRequest, targetBase } from "./internal/launchPlan.js"
 import type { Launcher, LaunchPlan, TargetBase } from "./Launcher.js"
 import { PluginExited, PluginStartError, type StartError } from "./PluginError.js"
@@ -31,6 +31,12 @@ export interface AnnouncedOptions<Target, Secret> {
   readonly args?: (plan: LaunchPlan) => ReadonlyArray<string>
   /** How the plugin's stderr lines become log entries (see `StartRequest.stderrEntries`). */
   readonly stderrEntries?: StartRequest["stderrEntries"]
+  /**
+   * How long closing the generation lets the process exit by itself before the registry stops it
+   * (SIGTERM, grace, SIGKILL), for protocols whose transport says goodbye first (go-plugin's Shutdown):
+   * the wait runs after the transport's finalizers, which were added later. Default: no wait.
+   */
+  readonly exitGrace?: Duration.DurationInput | undefined
 }
 
 /**
@@ -56,10 +62,18 @@ export const make = <Target, Secret>(
         const process = yield* registry.start(
           startRequest(plan, args, env, { announce: true, stderrEntries: options.stderrEntries })
         )
+        const exitGrace = options.exitGrace
+        if (exitGrace !== undefined) {
+          // Finalizers are uninterruptible; the wait must not be, or the timeout could not end it.
+          yield* Effect.addFinalizer(() => process.awaitExit.pipe(Effect.interruptible, Effect.timeout(exitGrace), Effect.ignore))
+        }
         const exited = Effect.flatMap(process.awaitExit, (info) =>
           Effect.flatMap(process.stderrTail, (lastStderr) =>
             new PluginExited({ host, plugin, pid: process.pid, exitCode: info.code, signal: info.signal, lastStderr })))
-        const line = yield* Effect.raceFirst(Effect.mapError(process.announced, startFailed), exited)
+        // A plugin that refuses to run closes stdout as it exits: its exit (with stderr) says more than "no line".
+        const announced = Effect.catchAll(process.announced, (problem) =>
+          exited.pipe(Effect.timeoutFail({ duration: "1 second", onTimeout: () => startFailed(problem) })))
+        const line = yield* Effect.raceFirst(announced, exited)
         const target = yield* Either.match(options.parse(line.trim(), targetBase(plan, token), plan, prepared.secret), {
           onLeft: (reason) => Effect.fail(startFailed(`its ${options.kind} announcement ${JSON.stringify(line.slice(0, 200))} was refused: ${reason}`)),
           onRight: Effect.succeed

@@ -8,6 +8,7 @@
  */
 import { Context, Effect, Layer, type Scope } from "effect"
 import type { Caller } from "./Caller.js"
+import * as GoPluginDriver from "./goplugin/GoPluginDriver.js"
 import * as GrpcCaller from "./GrpcCaller.js"
 import { startGeneration } from "./internal/readiness.js"
 import type { Launcher, LaunchPlan, NetworkTarget, ProcessTarget, Transport } from "./Launcher.js"
@@ -83,21 +84,31 @@ export const make = (drivers: Iterable<CallerDriver>): Context.Tag.Service<Calle
 }
 
 /**
- * The drivers shipped with the library: `rest` and `grpc` (port launcher) and `stdio` (per-call launcher).
+ * The drivers shipped with the library: `rest` and `grpc` (port launcher), `stdio` (per-call launcher)
+ * and `go-plugin` (hashicorp/go-plugin binaries, announced launcher).
  *
  * @since 0.2.0
  */
-export const builtinDrivers: Effect.Effect<ReadonlyArray<CallerDriver>, never, PortLauncher | PerCallLauncher> = Effect.gen(
+export const builtinDrivers: Effect.Effect<ReadonlyArray<CallerDriver>, never, BuiltinLaunchers> = Effect.gen(
   function*() {
     const port: Launcher<NetworkTarget> = yield* PortLauncher
     const perCall: Launcher<ProcessTarget> = yield* PerCallLauncher
+    const goPlugin = yield* GoPluginDriver.GoPluginLauncher
     return [
       driver("rest", port, RestCaller.transport),
       driver("grpc", port, GrpcCaller.transport),
-      driver("stdio", perCall, StdioCaller.transport)
+      driver("stdio", perCall, StdioCaller.transport),
+      driver(GoPluginDriver.COMM_TYPE, goPlugin, GoPluginDriver.transport)
     ]
   }
 )
+
+/**
+ * The launchers the built-in drivers use.
+ *
+ * @since 0.2.0
+ */
+export type BuiltinLaunchers = PortLauncher | PerCallLauncher | GoPluginDriver.GoPluginLauncher
 
 /**
  * A driver, or an effect that builds one from the built-in launchers (so a new transport can reuse
@@ -121,7 +132,7 @@ export type DriverInput = CallerDriver | Effect.Effect<CallerDriver, never, Port
  */
 export const withDrivers = (
   ...drivers: ReadonlyArray<DriverInput>
-): Layer.Layer<CallerFactory, never, PortLauncher | PerCallLauncher> =>
+): Layer.Layer<CallerFactory, never, BuiltinLaunchers> =>
   Layer.effect(
     CallerFactory,
     Effect.gen(function*() {
@@ -132,8 +143,8 @@ export const withDrivers = (
   )
 
 /**
- * The built-in drivers (`rest`, `grpc`, `stdio`).
+ * The built-in drivers (`rest`, `grpc`, `stdio`, `go-plugin`).
  *
  * @since 0.1.0
  */
-export const layer: Layer.Layer<CallerFactory, never, PortLauncher | PerCallLauncher> = withDrivers()
+export const layer: Layer.Layer<CallerFactory, never, BuiltinLaunchers> = withDrivers()

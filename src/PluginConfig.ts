@@ -8,6 +8,8 @@
  * @since 0.1.0
  */
 import { Duration, Schema } from "effect"
+import { GoPluginSettings } from "./goplugin/GoPluginSettings.js"
+import { Seconds } from "./internal/seconds.js"
 
 const hexDigest = (length: number, name: string) =>
   Schema.String.pipe(
@@ -16,37 +18,8 @@ const hexDigest = (length: number, name: string) =>
     })
   )
 
-/**
- * The longest time a config may set, in milliseconds: Node's timers hold a signed 32-bit number of
- * milliseconds, and a longer delay fires after ~1 ms instead (TimeoutOverflowWarning).
- *
- * @since 0.2.0
- */
-export const maxDurationMillis = 2 ** 31 - 1
-
-/**
- * A time written in seconds (a TOML integer or float), decoded into a `Duration`. Refuses what no timer
- * can wait for: zero or less, `nan`, `inf`, and more than {@link maxDurationMillis} (about 24.8 days).
- *
- * @since 0.2.0
- */
-export const Seconds: Schema.Schema<Duration.Duration, number> = Schema.transform(
-  Schema.Number.pipe(
-    Schema.filter((seconds) =>
-      Number.isNaN(seconds)
-        ? "expected a number of seconds, got nan"
-        : !Number.isFinite(seconds)
-        ? `expected a finite number of seconds, got ${seconds > 0 ? "inf" : "-inf"}`
-        : seconds <= 0
-        ? "expected a number of seconds greater than 0"
-        : seconds * 1000 > maxDurationMillis
-        ? `expected at most ${maxDurationMillis / 1000} seconds (about 24.8 days, the longest a timer can wait)`
-        : true
-    )
-  ),
-  Schema.DurationFromSelf,
-  { strict: true, decode: (seconds) => Duration.seconds(seconds), encode: (duration) => Duration.toSeconds(duration) }
-)
+/** Times in seconds decoded as `Duration`s, and their upper bound (defined beside the protocol tables that use them too). */
+export { maxDurationMillis, Seconds } from "./internal/seconds.js"
 
 /**
  * A port as the spec writes it (the string "8080") or as a TOML integer; "0" or omitted means "pick a
@@ -126,7 +99,9 @@ export const PluginSpec = Schema.Struct({
   commPort: Schema.optionalWith(CommPort, { exact: true }).pipe(Schema.fromKey("comm_port")),
   /** This plugin's call time limit, overriding `[settings] call_timeout`. */
   callTimeout: Schema.optionalWith(Seconds, { exact: true }).pipe(Schema.fromKey("call_timeout")),
-  restart: Schema.optionalWith(Schema.Boolean, { exact: true })
+  restart: Schema.optionalWith(Schema.Boolean, { exact: true }),
+  /** `[plugins.<name>.go_plugin]`: the go-plugin handshake and services, for `comm_type = "go-plugin"`. */
+  goPlugin: Schema.optionalWith(GoPluginSettings, { exact: true }).pipe(Schema.fromKey("go_plugin"))
 })
 /** The decoded `[plugins.<name>]` table. */
 export type PluginSpec = typeof PluginSpec.Type

@@ -11,6 +11,7 @@ import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as NodePath from "@effect/platform-node/NodePath"
 import { Layer } from "effect"
 import * as CallerFactory from "./CallerFactory.js"
+import * as GoPluginDriver from "./goplugin/GoPluginDriver.js"
 import * as Md5Checker from "./Md5Checker.js"
 import * as PerCallLauncher from "./PerCallLauncher.js"
 import * as PortLauncher from "./PortLauncher.js"
@@ -28,6 +29,7 @@ export type PluginServices =
   | ProcessRegistry.ProcessRegistry
   | PortLauncher.PortLauncher
   | PerCallLauncher.PerCallLauncher
+  | GoPluginDriver.GoPluginLauncher
   | CallerFactory.CallerFactory
 
 /**
@@ -54,6 +56,6 @@ export const layerOver = <E>(
   drivers: ReadonlyArray<CallerFactory.DriverInput> = []
 ): Layer.Layer<PluginServices, E> => {
   const base = Layer.mergeAll(processes, NodeFileSystem.layer, NodePath.layer)
-  const launchers = Layer.provideMerge(Layer.merge(PortLauncher.layer, PerCallLauncher.layer), base)
+  const launchers = Layer.provideMerge(Layer.mergeAll(PortLauncher.layer, PerCallLauncher.layer, GoPluginDriver.launcherLayer), base)
   return Layer.provideMerge(CallerFactory.withDrivers(...drivers), launchers)
 }

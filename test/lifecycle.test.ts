@@ -198,7 +198,7 @@ describe("caller drivers", () => {
         const container = yield* Executor.fromHost("app")
         expect(container.installed.plugins.has("nano")).toBe(true)
         const error = yield* Effect.flip(container.run("nano"))
-        expect(error).toMatchObject({ _tag: "UnsupportedProtocol", plugin: "nano", commType: "nano", known: ["rest", "grpc", "stdio"] })
+        expect(error).toMatchObject({ _tag: "UnsupportedProtocol", plugin: "nano", commType: "nano", known: ["rest", "grpc", "stdio", "go-plugin"] })
         expect(yield* container.running).toEqual([])
         yield* container.run("ts_rest")
         pids.push(...pidsOf(yield* container.running))

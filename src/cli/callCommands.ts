@@ -26,10 +26,11 @@ interface CallReport<A> {
 }
 
 /**
- * Starts `plugin` in a new container of `host`, runs `call` on its caller, and stops it: the scope
+ * Starts `plugin` in a new container of `host`, runs `call` on its caller, and stops it (also used by
+ * `goplugin call`): the scope
  * (and with it every process the call started) closes before this effect completes.
  */
-const withPlugin = <A, E>(host: string, plugin: string, call: (caller: Caller) => Effect.Effect<A, E>) =>
+export const withPlugin = <A, E>(host: string, plugin: string, call: (caller: Caller) => Effect.Effect<A, E>) =>
   Effect.gen(function*() {
     const begin = yield* Clock.currentTimeMillis
     const container = yield* quietly(Executor.fromHost(host))

@@ -16,6 +16,7 @@ import * as HostLogger from "../HostLogger.js"
 import * as PluginServices from "../PluginServices.js"
 import { execCommand, pingCommand } from "./callCommands.js"
 import { configCommand } from "./configCommands.js"
+import { callCommand } from "./goPluginCommands.js"
 import { colourAllowed, finishHelp } from "./helpText.js"
 import { CliConsole, ExitCode, ExitWith, help, logLevelGiven, oneLine } from "./output.js"
 import { md5Command, pluginsCommand, registerCommand } from "./pluginCommands.js"
@@ -50,6 +51,7 @@ const goplugin = Command.make("goplugin").pipe(
     pluginsCommand,
     pingCommand,
     execCommand,
+    callCommand,
     runPipelineCommand,
     upCommand,
     contractCommand
@@ -86,7 +88,7 @@ const stripAnsi = (text: string): string => text.replace(/\u001b\[[0-9;]*m/g, ""
 
 /** The words of the command line that name (sub)commands, for the `--help` hint of a usage error. */
 const commandPath = (args: ReadonlyArray<string>): string => {
-  const names = new Set(["config", "path", "check", "show", "md5", "register", "plugins", "ping", "exec", "run", "up"])
+  const names = new Set(["config", "path", "check", "show", "md5", "register", "plugins", "ping", "exec", "call", "run", "up"])
   const words: Array<string> = []
   for (const arg of args) {
     if (!names.has(arg) || (words.length > 0 && words[0] !== "config")) break

@@ -1,0 +1,52 @@
+/**
+ * The transport security of one go-plugin connection: plain gRPC over the local socket, or AutoMTLS —
+ * each side presents its own one-time certificate and trusts only the other's, with server name
+ * `localhost`. The same value secures the main connection and every broker connection, both ways.
+ *
+ * @since 0.2.0
+ */
+import * as grpc from "@grpc/grpc-js"
+import type { CertificateAndKey } from "./SelfSignedCertificate.js"
+
+/**
+ * Credentials for channels this side opens and servers it runs.
+ *
+ * @since 0.2.0
+ */
+export interface Security {
+  readonly tls: boolean
+  readonly channelCredentials: grpc.ChannelCredentials
+  readonly serverCredentials: grpc.ServerCredentials
+  /** Channel options: with TLS, the name checked in the peer's certificate is `localhost`. */
+  readonly channelOptions: grpc.ChannelOptions
+}
+
+/**
+ * No TLS: what go-plugin does without AutoMTLS (the socket is private to the user).
+ *
+ * @since 0.2.0
+ */
+export const insecure = (): Security => ({
+  tls: false,
+  channelCredentials: grpc.credentials.createInsecure(),
+  serverCredentials: grpc.ServerCredentials.createInsecure(),
+  channelOptions: {}
+})
+
+/**
+ * Mutual TLS: present `own`, trust only `peerPem` (the other side's self-signed certificate) as the
+ * root, and require the peer's certificate on servers.
+ *
+ * @since 0.2.0
+ */
+export const mutualTls = (own: CertificateAndKey, peerPem: string): Security => {
+  const peer = Buffer.from(peerPem)
+  const key = Buffer.from(own.privateKeyPem)
+  const chain = Buffer.from(own.certificatePem)
+  return {
+    tls: true,
+    channelCredentials: grpc.credentials.createSsl(peer, key, chain),
+    serverCredentials: grpc.ServerCredentials.createSsl(peer, [{ private_key: key, cert_chain: chain }], true),
+    channelOptions: { "grpc.ssl_target_name_override": "localhost", "grpc.default_authority": "localhost" }
+  }
+}
