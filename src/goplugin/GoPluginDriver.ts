@@ -60,7 +60,7 @@ const prepare = (plan: LaunchPlan) => {
         host: plan.host,
         plugin: plan.plugin.name,
         exec: plan.plugin.exec,
-        reason: `comm_type is "${COMM_TYPE}" but [plugins.${plan.plugin.name}.go_plugin] is missing: add it with ` +
+        detail: `comm_type is "${COMM_TYPE}" but [plugins.${plan.plugin.name}.go_plugin] is missing: add it with ` +
           "magic_cookie_key, magic_cookie_value and protocol_versions (docs/configuration.md)"
       })
     )
