@@ -51,7 +51,8 @@ const sourceHash = (): string => {
 const cacheRoot = (): string =>
   path.join(process.env["XDG_CACHE_HOME"] ?? path.join(os.homedir(), ".cache"), "goplugin-effect", "go-fixtures")
 
-const toolchainMissing = (): string | undefined => {
+/** The first Debian package of the Go toolchain that is missing, if any. */
+export const toolchainMissing = (): string | undefined => {
   for (const tool of ["go", "protoc", "protoc-gen-go", "protoc-gen-go-grpc"]) {
     try {
       execFileSync("sh", ["-c", `command -v ${tool}`], { stdio: "ignore" })
@@ -62,6 +63,12 @@ const toolchainMissing = (): string | undefined => {
   if (!fs.existsSync("/usr/share/gocode/src/github.com/hashicorp/go-plugin")) return "golang-github-hashicorp-go-plugin-dev"
   return undefined
 }
+
+/**
+ * An argument the Go fixtures ignore, unique to the calling test file: the leftover checks look for
+ * it, so that two test files running the same binary at once never see each other's processes.
+ */
+export const testMarker = (): string => `--goplugin-test=${crypto.randomUUID()}`
 
 let built: GoFixtures | undefined
 

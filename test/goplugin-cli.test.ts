@@ -7,7 +7,9 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { afterAll, beforeAll } from "vitest"
 import { goplugin, json, makeTempDir } from "./cliHelpers.js"
-import { goFixtures, kvHandshake, kvProto } from "./goFixtures.js"
+import { goFixtures, kvHandshake, kvProto, testMarker } from "./goFixtures.js"
+
+const marker = testMarker()
 import { processesMentioning, renderConfig } from "./helpers.js"
 
 let dir = ""
@@ -29,6 +31,7 @@ beforeAll(() => {
   const entry = (name: string, autoMtls: boolean) => ({
     name,
     exec: kvplugin,
+    args: [marker],
     execFile: kvplugin,
     commType: "go-plugin",
     extra: goPlugin(autoMtls)
@@ -45,7 +48,7 @@ describe("goplugin call", () => {
       expect(json(run)).toMatchObject({ host: "app", plugin: name, method: "kv.KV/Get", response: { value: "", found: false } })
       const counter = await goplugin(dir, ["call", "app", name, "kv.KV/Counter"])
       expect(JSON.parse(counter.stdout)).toEqual({ counter_id: 1 })
-      expect(processesMentioning(kvplugin)).toEqual([])
+      expect(processesMentioning(marker)).toEqual([])
     })
   }
 
@@ -56,7 +59,7 @@ describe("goplugin call", () => {
     const exec = await goplugin(dir, ["exec", "app", "kv", "kv.KV/Get", "--data", `{"key":"greeting"}`])
     expect(exec.code, exec.stderr).toBe(0)
     expect(JSON.parse(exec.stdout)).toEqual({ value: "", found: false })
-    expect(processesMentioning(kvplugin)).toEqual([])
+    expect(processesMentioning(marker)).toEqual([])
   })
 
   it("refuses a method that is not package.Service/Method, a bad request, and an unknown method", async () => {
@@ -68,6 +71,6 @@ describe("goplugin call", () => {
     const unknown = await goplugin(dir, ["call", "app", "kv", "kv.KV/Nope"])
     expect(unknown.code).not.toBe(0)
     expect(unknown.stderr).toMatch(/kv\.KV has no unary method Nope/)
-    expect(processesMentioning(kvplugin)).toEqual([])
+    expect(processesMentioning(marker)).toEqual([])
   })
 })

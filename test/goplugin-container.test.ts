@@ -14,7 +14,9 @@ import * as GoPlugin from "../src/GoPlugin.js"
 import * as JsonClient from "../src/goplugin/JsonClient.js"
 import type { PluginProcess } from "../src/ProcessRegistry.js"
 import type { SupervisorEvent } from "../src/Supervisor.js"
-import { goFixtures, kvHandshake, kvProto } from "./goFixtures.js"
+import { goFixtures, kvHandshake, kvProto, testMarker } from "./goFixtures.js"
+
+const marker = testMarker()
 import { processesMentioning, renderConfig, survivors, tempDir, utf8, text, writeConfig } from "./helpers.js"
 
 interface Entry {
@@ -65,7 +67,7 @@ const configWith = (
   Effect.map(tempDir, (dir) => {
     fs.mkdirSync(path.join(dir, "protos"))
     fs.copyFileSync(kvProto, path.join(dir, "protos", "kv.proto"))
-    const plugins = entries.map(({ args, name, table }) => ({ name, exec: kvplugin, args: args ?? [], execFile: kvplugin, commType: "go-plugin", extra: table }))
+    const plugins = entries.map(({ args, name, table }) => ({ name, exec: kvplugin, args: [...(args ?? []), marker], execFile: kvplugin, commType: "go-plugin", extra: table }))
     return writeConfig(dir, renderConfig(plugins, { app: entries.map((e) => e.name) }, settings))
   })
 
@@ -99,7 +101,7 @@ describe("go-plugin through the container", () => {
           expect(otherService.detail).toMatch(/not one of the entry's services \(kv\.KV\)/)
         }).pipe(Effect.scoped, Effect.provide(GoPlugin.layer({ configFile: file })), Effect.provide(logs.layer), Effect.provide(logs.level))
         expect(yield* survivors(pids)).toEqual([])
-        expect(processesMentioning(kvplugin)).toEqual([])
+        expect(processesMentioning(marker)).toEqual([])
         const loud = logs.entries.filter((entry) => ["WARN", "ERROR", "FATAL"].includes(entry.level))
         expect(loud).toEqual([])
         // Shutdown asked the plugin to exit and it did, on its own: the registry never had to signal it.
@@ -119,7 +121,7 @@ describe("go-plugin through the container", () => {
         processes.push((yield* container.running)[0]!.process!)
       }).pipe(Effect.scoped, Effect.provide(GoPlugin.layer({ configFile: file })))
       expect(yield* processes[0]!.awaitExit).toMatchObject({ code: 0, signal: null })
-      expect(processesMentioning(kvplugin)).toEqual([])
+      expect(processesMentioning(marker)).toEqual([])
     }), 20_000)
 
   it.scopedLive("hclog lines on stderr become log entries at their levels, with their fields as annotations", () =>
@@ -140,7 +142,7 @@ describe("go-plugin through the container", () => {
       expect(byMessage("noise at error")).toMatchObject({ level: "ERROR", annotations: { n: 5, what: "disk full" } })
       expect(byMessage("[WARN] a plain warning line")).toMatchObject({ level: "WARN" })
       expect(byMessage("an unprefixed line")).toMatchObject({ level: "DEBUG" })
-      expect(processesMentioning(kvplugin)).toEqual([])
+      expect(processesMentioning(marker)).toEqual([])
     }), 20_000)
 
   it.scopedLive("a SIGKILLed plugin is restarted by the supervisor; the same caller works after", () =>
@@ -166,7 +168,7 @@ describe("go-plugin through the container", () => {
       }).pipe(Effect.scoped, Effect.provide(GoPlugin.layer({ configFile: file })), Effect.provide(logs.layer))
       expect(logs.entries.some((entry) => entry.level === "WARN" && /killed by SIGKILL/.test(entry.message))).toBe(true)
       expect(yield* survivors(pids)).toEqual([])
-      expect(processesMentioning(kvplugin)).toEqual([])
+      expect(processesMentioning(marker)).toEqual([])
     }), 20_000)
 
   it.scopedLive("typed refusals: a wrong cookie (the plugin's own message), no go_plugin table; nothing left running", () =>
@@ -184,6 +186,6 @@ describe("go-plugin through the container", () => {
         expect(Either.isLeft(bare) && bare.left._tag).toBe("PluginStartError")
         expect(Either.isLeft(bare) && bare.left.message).toMatch(/\[plugins\.bare\.go_plugin\] is missing/)
       }).pipe(Effect.scoped, Effect.provide(GoPlugin.layer({ configFile: file })))
-      expect(processesMentioning(kvplugin)).toEqual([])
+      expect(processesMentioning(marker)).toEqual([])
     }), 20_000)
 })

@@ -12,7 +12,9 @@ import type { GoPluginSettings } from "../src/goplugin/GoPluginSettings.js"
 import * as ServiceClient from "../src/goplugin/ServiceClient.js"
 import * as ProcessRegistry from "../src/ProcessRegistry.js"
 import { processesMentioning, survivors } from "./helpers.js"
-import { goFixtures, kvHandshake, kvProto } from "./goFixtures.js"
+import { goFixtures, kvHandshake, kvProto, testMarker } from "./goFixtures.js"
+
+const marker = testMarker()
 
 interface LogEntry {
   readonly level: LogLevel.LogLevel
@@ -76,7 +78,7 @@ const hosted = <A, E>(
           host: "app",
           plugin: "kv",
           exec: kvplugin,
-          args: [],
+          args: [marker],
           cwd: process.cwd(),
           env,
           grace: Duration.seconds(2),
@@ -87,7 +89,7 @@ const hosted = <A, E>(
       })
     ).pipe(Effect.provide(Layer.merge(ProcessRegistry.layer, capture(entries))))
     expect(yield* survivors(pids)).toEqual([])
-    expect(processesMentioning(kvplugin)).toEqual([])
+    expect(processesMentioning(marker)).toEqual([])
     return result
   })
 
