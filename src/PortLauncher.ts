@@ -40,13 +40,15 @@ export const make: Effect.Effect<Launcher<NetworkTarget>, never, ProcessRegistry
   const launch = (plan: LaunchPlan) =>
     Effect.gen(function*() {
       yield* plan.verify
-      const port = configuredPort(plan.plugin.spec) ??
+      const fixed = configuredPort(plan.plugin.spec)
+      const port = fixed ??
         (yield* Effect.mapError(freePort, (reason) =>
           new PluginStartError({ host: plan.host, plugin: plan.plugin.name, exec: plan.plugin.exec, detail: reason })))
       const portInUse = (found: PortInUse["found"], squatterPid: number | undefined) =>
         new PortInUse({ host: plan.host, plugin: plan.plugin.name, port, found, ...(squatterPid === undefined ? {} : { squatterPid }) })
       // A fixed port that something already listens on would hand that process the token and payloads.
-      const before = listeningInodes(port)
+      // (A picked port was free a moment ago; the check after the start covers it.)
+      const before = fixed === undefined ? undefined : listeningInodes(port)
       if (before !== undefined && before.size > 0) return yield* portInUse("before-start", holderOutside(before, undefined))
       const token = newToken()
       const args = argsWithPort(plan.plugin.spec.execArgs, port)

@@ -10,11 +10,17 @@ import * as fs from "node:fs"
 
 const LISTEN = "0A"
 
-/** The inodes of sockets listening on `port` (any address), or `undefined` without /proc. */
-export const listeningInodes = (port: number): ReadonlySet<string> | undefined => {
+const IPV4 = ["/proc/net/tcp"]
+const IPV6 = ["/proc/net/tcp6"]
+
+/**
+ * The inodes of sockets listening on `port` (any address), or `undefined` without /proc. Reading a
+ * table costs milliseconds (the kernel walks its socket tables), so callers read only what they need.
+ */
+export const listeningInodes = (port: number, tables: ReadonlyArray<string> = [...IPV4, ...IPV6]): ReadonlySet<string> | undefined => {
   const inodes = new Set<string>()
   let readable = false
-  for (const table of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+  for (const table of tables) {
     let text: string
     try {
       text = fs.readFileSync(table, "utf8")
@@ -69,14 +75,22 @@ export const groupMembers = (pgid: number): ReadonlyArray<number> =>
 export const holderOutside = (inodes: ReadonlySet<string>, pgid: number | undefined): number | undefined =>
   numericEntries("/proc").find((pid) => pid !== process.pid && groupOf(pid) !== pgid && holdsAny(pid, inodes))
 
+/** Whether the group's leader, or else another process of the group, holds `inode`. */
+const groupHolds = (pgid: number, inode: string, members: () => ReadonlyArray<number>): boolean =>
+  holdsAny(pgid, new Set([inode])) || members().some((pid) => pid !== pgid && holdsAny(pid, new Set([inode])))
+
 /**
  * Whether every listener on `port` belongs to process group `pgid`: `true`, `false`, or `undefined`
  * when it cannot be told (no /proc). A listener no process of the group holds is somebody else's.
+ * IPv4 listeners are read first; the IPv6 table only when none listens there (a dual-stack squatter on
+ * `[::]` and the plugin on 127.0.0.1 cannot both hold the port).
  */
 export const ownedByGroup = (port: number, pgid: number): boolean | undefined => {
-  const inodes = listeningInodes(port)
-  if (inodes === undefined) return undefined
+  const v4 = listeningInodes(port, IPV4)
+  const inodes = v4 !== undefined && v4.size > 0 ? v4 : listeningInodes(port, IPV6)
+  if (inodes === undefined) return v4 === undefined ? undefined : false
   if (inodes.size === 0) return false
-  const members = groupMembers(pgid)
-  return Array.from(inodes).every((inode) => members.some((pid) => holdsAny(pid, new Set([inode]))))
+  let members: ReadonlyArray<number> | undefined
+  const lazyMembers = () => (members ??= groupMembers(pgid))
+  return Array.from(inodes).every((inode) => groupHolds(pgid, inode, lazyMembers))
 }
