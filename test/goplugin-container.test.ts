@@ -5,7 +5,7 @@
  * supervisor's restart, a normal stop that leaves nothing and logs no warning, and the typed refusals.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Deferred, Effect, Either, HashMap, Logger, LogLevel } from "effect"
+import { Deferred, Effect, Either } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { beforeAll } from "vitest"
@@ -17,25 +17,9 @@ import type { SupervisorEvent } from "../src/Supervisor.js"
 import { goFixtures, kvHandshake, kvProto, testMarker } from "./goFixtures.js"
 
 const marker = testMarker()
-import { processesMentioning, renderConfig, survivors, tempDir, utf8, text, writeConfig } from "./helpers.js"
+import { captureLogs, processesMentioning, renderConfig, survivors, tempDir, utf8, text, writeConfig } from "./helpers.js"
 
-interface Entry {
-  readonly level: string
-  readonly message: string
-  readonly annotations: Readonly<Record<string, unknown>>
-}
 
-const capture = () => {
-  const entries: Array<Entry> = []
-  const logger = Logger.make(({ annotations, logLevel, message }) => {
-    entries.push({
-      level: logLevel.label,
-      message: (Array.isArray(message) ? message : [message]).map(String).join(" "),
-      annotations: Object.fromEntries(HashMap.toEntries(annotations))
-    })
-  })
-  return { entries, layer: Logger.replace(Logger.defaultLogger, logger), level: Logger.minimumLogLevel(LogLevel.All) }
-}
 
 type KV = {
   Get: { request: { key: string }; response: { value: string; found: boolean } }
@@ -76,7 +60,7 @@ describe("go-plugin through the container", () => {
     it.scopedLive(`${autoMtls ? "AutoMTLS" : "plain"}: Ping, exec of a method, JsonClient; a normal stop leaves nothing and logs no warning`, () =>
       Effect.gen(function*() {
         const file = yield* configWith([{ name: "kv", table: goPluginTable("kv", autoMtls) }])
-        const logs = capture()
+        const logs = captureLogs()
         const pids: Array<number> = []
         const processes: Array<PluginProcess> = []
         yield* Effect.gen(function*() {
@@ -99,14 +83,14 @@ describe("go-plugin through the container", () => {
           expect(notJson.detail).toMatch(/not UTF-8 JSON/)
           const otherService = yield* Effect.flip(caller.exec("kv.Adder/Add", utf8("{}")))
           expect(otherService.detail).toMatch(/not one of the entry's services \(kv\.KV\)/)
-        }).pipe(Effect.scoped, Effect.provide(GoPlugin.layer({ configFile: file })), Effect.provide(logs.layer), Effect.provide(logs.level))
+        }).pipe(Effect.scoped, Effect.provide(GoPlugin.layer({ configFile: file })), Effect.provide(logs.layer), Effect.provide(logs.everyLevel))
         expect(yield* survivors(pids)).toEqual([])
         expect(processesMentioning(marker)).toEqual([])
-        const loud = logs.entries.filter((entry) => ["WARN", "ERROR", "FATAL"].includes(entry.level))
+        const loud = logs.lines.filter((entry) => ["WARN", "ERROR", "FATAL"].includes(entry.level))
         expect(loud).toEqual([])
         // Shutdown asked the plugin to exit and it did, on its own: the registry never had to signal it.
         expect(yield* processes[0]!.awaitExit).toMatchObject({ code: 0, signal: null })
-        const stops = logs.entries.filter((entry) => entry.message === "stopped at the host's request")
+        const stops = logs.lines.filter((entry) => entry.message === "stopped at the host's request")
         expect(stops.map((entry) => entry.level)).toEqual(["DEBUG"])
       }), 20_000)
   }
@@ -127,14 +111,14 @@ describe("go-plugin through the container", () => {
   it.scopedLive("hclog lines on stderr become log entries at their levels, with their fields as annotations", () =>
     Effect.gen(function*() {
       const file = yield* configWith([{ name: "kv", table: goPluginTable("kv", true) }])
-      const logs = capture()
+      const logs = captureLogs()
       yield* Effect.gen(function*() {
         const caller = yield* (yield* Executor.fromHost("app")).run("kv")
         yield* caller.exec("kv.KV/Noise", new Uint8Array())
         // The lines arrive on the stderr pipe after the answer: wait for the last one.
-        while (!logs.entries.some((entry) => entry.message === "an unprefixed line")) yield* Effect.sleep("5 millis")
-      }).pipe(Effect.scoped, Effect.provide(GoPlugin.layer({ configFile: file })), Effect.provide(logs.layer), Effect.provide(logs.level))
-      const byMessage = (message: string) => logs.entries.find((entry) => entry.message === message)
+        while (!logs.lines.some((entry) => entry.message === "an unprefixed line")) yield* Effect.sleep("5 millis")
+      }).pipe(Effect.scoped, Effect.provide(GoPlugin.layer({ configFile: file })), Effect.provide(logs.layer), Effect.provide(logs.everyLevel))
+      const byMessage = (message: string) => logs.lines.find((entry) => entry.message === message)
       expect(byMessage("noise at trace")).toMatchObject({ level: "TRACE", annotations: { n: 1, plugin: "kv", host: "app", stream: "stderr" } })
       expect(byMessage("noise at debug")).toMatchObject({ level: "DEBUG", annotations: { n: 2 } })
       expect(byMessage("noise at info")).toMatchObject({ level: "INFO", annotations: { n: 3, module: "kvplugin" } })
@@ -148,7 +132,7 @@ describe("go-plugin through the container", () => {
   it.scopedLive("a SIGKILLed plugin is restarted by the supervisor; the same caller works after", () =>
     Effect.gen(function*() {
       const file = yield* configWith([{ name: "kv", table: goPluginTable("kv", true) }], "health_interval = 0.2")
-      const logs = capture()
+      const logs = captureLogs()
       const pids: Array<number> = []
       yield* Effect.gen(function*() {
         const container = yield* Executor.fromHost("app")
@@ -166,7 +150,7 @@ describe("go-plugin through the container", () => {
         const answer = JSON.parse(text(yield* caller.exec("kv.KV/Get", utf8(`{"key":"k"}`))))
         expect(answer).toEqual({ value: "", found: false })
       }).pipe(Effect.scoped, Effect.provide(GoPlugin.layer({ configFile: file })), Effect.provide(logs.layer))
-      expect(logs.entries.some((entry) => entry.level === "WARN" && /killed by SIGKILL/.test(entry.message))).toBe(true)
+      expect(logs.lines.some((entry) => entry.level === "WARN" && /killed by SIGKILL/.test(entry.message))).toBe(true)
       expect(yield* survivors(pids)).toEqual([])
       expect(processesMentioning(marker)).toEqual([])
     }), 20_000)

@@ -1,7 +1,7 @@
 /**
  * Shared test helpers: temporary config folders with real checksums, and checks that processes are gone.
  */
-import { Effect, Layer, Logger, LogLevel } from "effect"
+import { Effect, HashMap, Layer, Logger, LogLevel } from "effect"
 import * as crypto from "node:crypto"
 import * as fs from "node:fs"
 import * as os from "node:os"
@@ -133,3 +133,27 @@ export const processesMentioning = (needle: string): ReadonlyArray<number> =>
 /** UTF-8 helpers. */
 export const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s)
 export const text = (b: Uint8Array): string => new TextDecoder().decode(b)
+
+/** One captured log line. */
+export interface LogLine {
+  readonly level: string
+  readonly message: string
+  readonly annotations: Readonly<Record<string, unknown>>
+}
+
+const messageText = (message: unknown): string =>
+  Array.isArray(message) ? message.map(messageText).join(" ") : typeof message === "string" ? message : String(message)
+
+/** A logger that keeps every line in `lines`, replacing the default one where the layer is provided. */
+export const captureLogs = () => {
+  const lines: Array<LogLine> = []
+  const logger = Logger.make(({ annotations, logLevel, message }) => {
+    lines.push({ level: logLevel.label, message: messageText(message), annotations: Object.fromEntries(HashMap.toEntries(annotations)) })
+  })
+  return {
+    lines,
+    layer: Logger.replace(Logger.defaultLogger, logger),
+    /** Lets every level through (providing the library's test layer sets Warning). */
+    everyLevel: Logger.minimumLogLevel(LogLevel.All)
+  }
+}

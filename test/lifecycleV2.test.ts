@@ -4,34 +4,13 @@
  * crash), and plugin output is decoded as UTF-8 across writes.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Either, Fiber, HashMap, Logger, LogLevel, Schedule } from "effect"
+import { Effect, Either, Fiber, Schedule } from "effect"
 import * as path from "node:path"
 import * as Executor from "../src/Executor.js"
 import * as GoPlugin from "../src/GoPlugin.js"
-import { nodePlugin, renderConfig, root, survivors, tempDir, testLayer, text, utf8, writeConfig } from "./helpers.js"
+import { captureLogs, nodePlugin, renderConfig, root, survivors, tempDir, testLayer, text, utf8, writeConfig } from "./helpers.js"
 
-interface Entry {
-  readonly level: string
-  readonly message: string
-  readonly annotations: Readonly<Record<string, unknown>>
-}
 
-/** A logger that keeps every entry, at every level, for assertions. */
-const capture = () => {
-  const entries: Array<Entry> = []
-  const logger = Logger.make(({ annotations, logLevel, message }) => {
-    entries.push({
-      level: logLevel.label,
-      message: (Array.isArray(message) ? message : [message]).map(String).join(" "),
-      annotations: Object.fromEntries(HashMap.toEntries(annotations))
-    })
-  })
-  return {
-    entries,
-    layer: Logger.replace(Logger.defaultLogger, logger),
-    level: Logger.minimumLogLevel(LogLevel.Debug)
-  }
-}
 
 const hostOf = (plugins: Parameters<typeof renderConfig>[0]) =>
   Effect.map(tempDir, (dir) => writeConfig(dir, renderConfig(plugins, { app: plugins.map((p) => p.name) })))
@@ -67,7 +46,7 @@ describe("container lifecycle (Core v2)", () => {
         nodePlugin("ts_rest", "examples/rest-plugin.js", "rest"),
         nodePlugin("ts_grpc", "examples/grpc-plugin.js", "grpc")
       ])
-      const logs = capture()
+      const logs = captureLogs()
       const pids: Array<number> = []
       yield* Effect.gen(function*() {
         const container = yield* Executor.fromHost("app")
@@ -76,11 +55,11 @@ describe("container lifecycle (Core v2)", () => {
         pids.push(...(yield* container.running).map((p) => p.process!.pid))
         yield* container.kill("ts_rest")
         // ts_grpc is stopped by the scope's end.
-      }).pipe(Effect.scoped, Effect.provide(GoPlugin.layer({ configFile: file })), Effect.provide(logs.layer), Effect.provide(logs.level))
+      }).pipe(Effect.scoped, Effect.provide(GoPlugin.layer({ configFile: file })), Effect.provide(logs.layer), Effect.provide(logs.everyLevel))
       expect(yield* survivors(pids)).toEqual([])
-      const loud = logs.entries.filter((entry) => entry.level === "WARN" || entry.level === "ERROR" || entry.level === "FATAL")
+      const loud = logs.lines.filter((entry) => entry.level === "WARN" || entry.level === "ERROR" || entry.level === "FATAL")
       expect(loud).toEqual([])
-      const stops = logs.entries.filter((entry) => entry.message === "stopped at the host's request")
+      const stops = logs.lines.filter((entry) => entry.message === "stopped at the host's request")
       expect(stops.map((entry) => entry.annotations["plugin"]).sort()).toEqual(["ts_grpc", "ts_rest"])
       expect(stops.every((entry) => entry.level === "DEBUG")).toBe(true)
     }))
@@ -89,12 +68,12 @@ describe("container lifecycle (Core v2)", () => {
     Effect.gen(function*() {
       const script = path.join(root, "test", "fixtures", "split-utf8.sh")
       const file = yield* hostOf([{ name: "split", exec: script, execFile: script, commType: "stdio" }])
-      const logs = capture()
+      const logs = captureLogs()
       yield* Effect.gen(function*() {
         const caller = yield* (yield* Executor.fromHost("app")).run("split")
         expect(yield* caller.ping).toBe("pong")
-      }).pipe(Effect.scoped, Effect.provide(GoPlugin.layer({ configFile: file })), Effect.provide(logs.layer), Effect.provide(logs.level))
-      const lines = logs.entries.filter((entry) => entry.annotations["stream"] === "stderr")
+      }).pipe(Effect.scoped, Effect.provide(GoPlugin.layer({ configFile: file })), Effect.provide(logs.layer), Effect.provide(logs.everyLevel))
+      const lines = logs.lines.filter((entry) => entry.annotations["stream"] === "stderr")
       expect(lines.map((entry) => entry.message)).toEqual(["héllo"])
       expect(lines[0]!.annotations).toMatchObject({ host: "app", plugin: "split" })
     }))

@@ -4,7 +4,7 @@
  * pipeline files written into a temporary folder.
  */
 import { expect } from "@effect/vitest"
-import { Effect, HashMap, Layer, Logger } from "effect"
+import { Effect, Layer } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import * as PluginServices from "../src/PluginServices.js"
@@ -13,7 +13,7 @@ import * as Executor from "../src/Executor.js"
 import * as Md5Checker from "../src/Md5Checker.js"
 import * as Pipeline from "../src/Pipeline.js"
 import * as ProcessRegistry from "../src/ProcessRegistry.js"
-import { built, md5Of, survivors, tempDir } from "./helpers.js"
+import { built, captureLogs, md5Of, survivors, tempDir } from "./helpers.js"
 
 /** What a test wants to know about the processes and checksums of a run. */
 export interface Recorder {
@@ -56,24 +56,7 @@ export const servicesLayer = (record: Recorder) =>
 export const libraryLayer = (configFile: string, record: Recorder) =>
   Layer.provideMerge(Executor.layer(), Layer.merge(servicesLayer(record), Discover.layerFileNode(configFile)))
 
-/** One captured log line. */
-export interface LogLine {
-  readonly level: string
-  readonly message: string
-  readonly annotations: Readonly<Record<string, unknown>>
-}
-
-const messageText = (message: unknown): string =>
-  Array.isArray(message) ? message.map(messageText).join(" ") : typeof message === "string" ? message : String(message)
-
-/** A logger that keeps every line in `lines`, replacing the default one where the layer is provided. */
-export const captureLogs = () => {
-  const lines: Array<LogLine> = []
-  const logger = Logger.make(({ annotations, logLevel, message }) => {
-    lines.push({ level: logLevel.label, message: messageText(message), annotations: Object.fromEntries(HashMap.toEntries(annotations)) })
-  })
-  return { lines, layer: Logger.replace(Logger.defaultLogger, logger) }
-}
+export { captureLogs, type LogLine } from "./helpers.js"
 
 /** The pipeline worker fixture (an SDK stdio plugin). */
 export const workerScript = built("test/fixtures/pipeline-worker.js")
