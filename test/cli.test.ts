@@ -4,12 +4,12 @@
  * documented exit code, with no process left behind. Most runs are in-process (`runCli`, the same
  * parser and handlers as `bin.ts`); a few run the built command as a subprocess, end to end.
  */
-import { afterEach, beforeAll, describe, expect, it } from "@effect/vitest"
+import { describe, expect, it } from "@effect/vitest"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { Effect } from "effect"
 import { built, md5Of, root, survivors } from "./helpers.js"
-import { bin, type CliRun, goplugin, gopluginInProcess as cli, json, leftovers, makeTempDir, removeDir } from "./cliHelpers.js"
+import { builtCliWithTempDirs, type CliRun, goplugin, gopluginInProcess as cli, json, leftovers } from "./cliHelpers.js"
 
 const manifest = (name: string) => path.join(root, "examples", "manifests", name)
 
@@ -22,22 +22,9 @@ const expectOneErrorLine = (run: CliRun, code: number, contains: string) => {
   expect(run.stderr).not.toMatch(/\n\s+at /)
 }
 
-const temps: Array<string> = []
-const tempDir = () => {
-  const dir = makeTempDir()
-  temps.push(dir)
-  return dir
-}
-
-beforeAll(() => {
-  expect(fs.existsSync(bin), `${bin} is missing: run npm run build first`).toBe(true)
-})
-
-afterEach(async () => {
-  for (const dir of temps.splice(0)) {
-    expect(await leftovers(`GOPLUGIN_DIR=${path.join(dir, "gp")}`)).toEqual([])
-    removeDir(dir)
-  }
+// Every test's plugins are gone afterwards: found by the GOPLUGIN_DIR in their environment.
+const tempDir = builtCliWithTempDirs(async (dir) => {
+  expect(await leftovers(`GOPLUGIN_DIR=${path.join(dir, "gp")}`)).toEqual([])
 })
 
 /** A GOPLUGIN_DIR with the example REST and gRPC plugins registered from their manifests. */

@@ -2,7 +2,7 @@
  * Helpers for testing the built `goplugin` command as a subprocess: run it, parse its JSON, and find
  * processes it may have left behind.
  */
-import { expect } from "@effect/vitest"
+import { afterEach, beforeAll, expect } from "@effect/vitest"
 import { Console, Effect, Either } from "effect"
 import { type ChildProcessByStdio, type ChildProcessWithoutNullStreams, spawn } from "node:child_process"
 import * as fs from "node:fs"
@@ -97,6 +97,28 @@ export const json = <A = Record<string, unknown>>(run: CliRun): A => {
   const parsed = Either.try(() => JSON.parse(run.stdout) as A)
   expect(Either.isRight(parsed), `stdout is not JSON (exit ${run.code}):\n${run.stdout}\nstderr:\n${run.stderr}`).toBe(true)
   return Either.getOrThrow(parsed)
+}
+
+/**
+ * For a test file that runs the built command: checks it is built, and gives a maker of temporary
+ * folders that are handed to `cleanup` (then removed) after each test.
+ */
+export const builtCliWithTempDirs = (cleanup: (dir: string) => void | Promise<void> = () => {}): (() => string) => {
+  const temps: Array<string> = []
+  beforeAll(() => {
+    expect(fs.existsSync(bin), `${bin} is missing: run npm run build first`).toBe(true)
+  })
+  afterEach(async () => {
+    for (const dir of temps.splice(0)) {
+      await cleanup(dir)
+      removeDir(dir)
+    }
+  })
+  return () => {
+    const dir = makeTempDir()
+    temps.push(dir)
+    return dir
+  }
 }
 
 /** A fresh temporary folder; remove it with {@link removeDir}. */

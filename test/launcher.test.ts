@@ -3,13 +3,13 @@
  * through a V8 code cache kept per user: the cache must appear, be reused, be replaced when damaged,
  * stay off when asked, and never stop the CLI when it cannot be written.
  */
-import { afterEach, beforeAll, describe, expect, it } from "@effect/vitest"
+import { describe, expect, it } from "@effect/vitest"
 import { spawn } from "node:child_process"
 import * as crypto from "node:crypto"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { root } from "./helpers.js"
-import { bin, makeTempDir, type Output, outputOf, removeDir } from "./cliHelpers.js"
+import { bin, builtCliWithTempDirs, type Output, outputOf } from "./cliHelpers.js"
 
 const version = (JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8")) as { version: string }).version
 
@@ -25,20 +25,7 @@ const cacheFiles = (cacheHome: string): ReadonlyArray<string> => {
   return fs.existsSync(dir) ? fs.readdirSync(dir).map((name) => path.join(dir, name)) : []
 }
 
-const temps: Array<string> = []
-const tempDir = () => {
-  const dir = makeTempDir()
-  temps.push(dir)
-  return dir
-}
-
-beforeAll(() => {
-  expect(fs.existsSync(bin), `${bin} is missing: run npm run build first`).toBe(true)
-})
-
-afterEach(() => {
-  for (const dir of temps.splice(0)) removeDir(dir)
-})
+const tempDir = builtCliWithTempDirs()
 
 describe("goplugin's code cache", () => {
   it("is written on the first run, only its owner may read it, and the next run reuses it as it is", async () => {
