@@ -9,8 +9,8 @@
 import { type Duration, Effect, Either } from "effect"
 import { newToken, pluginEnv, startRequest, targetBase } from "./internal/launchPlan.js"
 import type { Launcher, LaunchPlan, TargetBase } from "./Launcher.js"
-import { PluginExited, PluginStartError, type StartError } from "./PluginError.js"
-import { ProcessRegistry, type StartRequest } from "./ProcessRegistry.js"
+import { PluginStartError, type StartError } from "./PluginError.js"
+import { announcement, letExitOnItsOwn, ProcessRegistry, type StartRequest } from "./ProcessRegistry.js"
 
 /**
  * What a protocol tells the announced launcher.
@@ -62,18 +62,8 @@ export const make = <Target, Secret>(
         const process = yield* registry.start(
           startRequest(plan, args, env, { announce: true, stderrEntries: options.stderrEntries })
         )
-        const exitGrace = options.exitGrace
-        if (exitGrace !== undefined) {
-          // Finalizers are uninterruptible; the wait must not be, or the timeout could not end it.
-          yield* Effect.addFinalizer(() => process.awaitExit.pipe(Effect.interruptible, Effect.timeout(exitGrace), Effect.ignore))
-        }
-        const exited = Effect.flatMap(process.awaitExit, (info) =>
-          Effect.flatMap(process.stderrTail, (lastStderr) =>
-            new PluginExited({ host, plugin, pid: process.pid, exitCode: info.code, signal: info.signal, lastStderr })))
-        // A plugin that refuses to run closes stdout as it exits: its exit (with stderr) says more than "no line".
-        const announced = Effect.catchAll(process.announced, (problem) =>
-          exited.pipe(Effect.timeoutFail({ duration: "1 second", onTimeout: () => startFailed(problem) })))
-        const line = yield* Effect.raceFirst(announced, exited)
+        if (options.exitGrace !== undefined) yield* letExitOnItsOwn(process, options.exitGrace)
+        const line = yield* announcement(process, startFailed)
         const target = yield* Either.match(options.parse(line.trim(), targetBase(plan, token), plan, prepared.secret), {
           onLeft: (reason) => Effect.fail(startFailed(`its ${options.kind} announcement ${JSON.stringify(line.slice(0, 200))} was refused: ${reason}`)),
           onRight: Effect.succeed

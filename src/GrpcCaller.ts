@@ -11,6 +11,7 @@ import type { Caller, CallOptions } from "./Caller.js"
 import { formatAddress, type NetworkTarget, type Transport } from "./Launcher.js"
 import { callError, invalidHex, timeoutMillis } from "./internal/callResult.js"
 import { callSpan } from "./internal/callSpan.js"
+import { reasonOfStatus } from "./internal/grpcStatus.js"
 import { contextHeaders } from "./internal/pipelineContext.js"
 import type { CallError } from "./PluginError.js"
 import { fromHex, protoLoaderOptions, protoPath, toHex } from "./internal/wire.js"
@@ -44,26 +45,6 @@ export const clientConstructor = (): PluginClientConstructor => {
     loaded = root.plugin.Plugin
   }
   return loaded
-}
-
-/** grpc-js's words for an UNAVAILABLE call that never reached a connection. */
-const NO_CONNECTION = /ECONNREFUSED|ENOENT|No connection established|failed to connect/i
-
-const reasonOf = (code: grpc.status, details: string): CallError["reason"] => {
-  switch (code) {
-    case grpc.status.UNAVAILABLE:
-      // Never sent (safe to retry) apart from sent and lost (outcome unknown).
-      return NO_CONNECTION.test(details) ? "refused" : "dropped"
-    case grpc.status.DEADLINE_EXCEEDED:
-      return "timeout"
-    case grpc.status.CANCELLED:
-      return "interrupted"
-    case grpc.status.RESOURCE_EXHAUSTED:
-    case grpc.status.UNIMPLEMENTED:
-      return "protocol"
-    default:
-      return "remote"
-  }
 }
 
 /**
@@ -118,7 +99,7 @@ export const make = (target: NetworkTarget): Effect.Effect<Caller, never, Scope.
           const pending = invoke({ deadline: Date.now() + timeoutMillis }, (error, response) => {
             if (error !== null) {
               const detail = `${grpc.status[error.code] ?? error.code}: ${plainDetail(error)}`
-              return fail(reasonOf(error.code, error.details ?? ""), detail)
+              return fail(reasonOfStatus(error.code, error.details ?? ""), detail)
             }
             const status = response?.Status ?? ""
             const answer = response?.Data?.Response ?? ""

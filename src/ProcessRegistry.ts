@@ -16,7 +16,7 @@ import * as OrphanGuardModule from "./internal/orphanGuard.js"
 import type { OrphanGuard } from "./internal/orphanGuard.js"
 import { readableLines } from "./internal/outputLines.js"
 import { logParsedLine, logPluginLine, parsePluginLogLine, type PluginLogLine } from "./internal/pluginLogLine.js"
-import { PluginStartError } from "./PluginError.js"
+import { PluginExited, PluginStartError } from "./PluginError.js"
 
 export type { CollectedOutput, ExitInfo } from "./internal/processGroup.js"
 
@@ -110,6 +110,52 @@ const logLine = (request: StartRequest, pid: number, stream: "stdout" | "stderr"
   logPluginLine({ host: request.host, plugin: request.plugin, pid, stream }, line)
 
 const readerEnded = (what: string) => (error: Error) => Effect.logDebug(`${what} reader ended with an error: ${error.message}`)
+
+/**
+ * Fails with `PluginExited` (exit status and last stderr lines) once the process exits: raced against
+ * a start, it turns an early death into the error that says why.
+ *
+ * @since 0.2.0
+ */
+export const exitFailure = (process: PluginProcess): Effect.Effect<never, PluginExited> =>
+  Effect.flatMap(process.awaitExit, (info) =>
+    Effect.flatMap(process.stderrTail, (lastStderr) =>
+      new PluginExited({
+        host: process.host,
+        plugin: process.plugin,
+        pid: process.pid,
+        exitCode: info.code,
+        signal: info.signal,
+        lastStderr
+      })))
+
+/**
+ * The process's announcement (its first stdout line, see `StartRequest.announce`), raced against its
+ * exit. A plugin that refuses to run closes stdout as it exits, and its exit (with its stderr) says more
+ * than "no line": when stdout closes first, the exit is awaited for a second before `noLine` is used.
+ *
+ * @since 0.2.0
+ */
+export const announcement = <E>(
+  process: PluginProcess,
+  noLine: (problem: string) => E
+): Effect.Effect<string, E | PluginExited> => {
+  const exited = exitFailure(process)
+  const announced = Effect.catchAll(process.announced, (problem) =>
+    exited.pipe(Effect.timeoutFail({ duration: Duration.seconds(1), onTimeout: () => noLine(problem) })))
+  return Effect.raceFirst(announced, exited)
+}
+
+/**
+ * Adds a finalizer that gives the process up to `grace` to exit by itself, for protocols whose own
+ * shutdown (closed by a finalizer added after this one, so it runs first) ends the plugin. The
+ * registry's stop (SIGTERM, grace, SIGKILL), added before, runs after it.
+ *
+ * @since 0.2.0
+ */
+export const letExitOnItsOwn = (process: PluginProcess, grace: Duration.DurationInput): Effect.Effect<void, never, Scope.Scope> =>
+  // Finalizers are uninterruptible; the wait must not be, or the timeout could not end it.
+  Effect.addFinalizer(() => process.awaitExit.pipe(Effect.interruptible, Effect.timeout(grace), Effect.ignore))
 
 /**
  * Options of a registry.

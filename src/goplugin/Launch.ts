@@ -10,8 +10,7 @@
  * @since 0.2.0
  */
 import { Duration, Effect, Either } from "effect"
-import { PluginExited } from "../PluginError.js"
-import { type PluginProcess, ProcessRegistry } from "../ProcessRegistry.js"
+import { announcement, letExitOnItsOwn, type PluginProcess, ProcessRegistry } from "../ProcessRegistry.js"
 import { insecure, mutualTls, type Security } from "./AutoMtls.js"
 import { connect, type Connection } from "./Connection.js"
 import { HandshakeError } from "./GoPluginError.js"
@@ -88,16 +87,6 @@ export const accept = (
   })
 
 /**
- * Added to a scope after the process and before the connection, so that it runs between the
- * connection's Shutdown and the registry's stop: lets the plugin exit by itself. Finalizers are
- * uninterruptible; the wait must not be, or the timeout could not end it.
- *
- * @since 0.2.0
- */
-export const awaitOwnExit = (process: PluginProcess) =>
-  Effect.addFinalizer(() => process.awaitExit.pipe(Effect.interruptible, Effect.timeout(EXIT_GRACE), Effect.ignore))
-
-/**
  * A started and connected plugin.
  *
  * @since 0.2.0
@@ -136,22 +125,17 @@ export const launch = Effect.fn("GoPlugin.launch")(function*(request: LaunchRequ
     stderrEntries: HclogLine.entries
   })
 
-  const exited = Effect.flatMap(process.awaitExit, (info) =>
-    Effect.flatMap(process.stderrTail, (lastStderr) =>
-      new PluginExited({ ...where, pid: process.pid, exitCode: info.code, signal: info.signal, lastStderr })))
   const noLine = (problem: string) => new HandshakeError({ ...where, line: "", problem })
   const connected = Effect.gen(function*() {
-    // A plugin that refuses to run closes stdout as it exits: its exit (with stderr) says more than "no line".
-    const announced = Effect.catchAll(process.announced, (problem) =>
-      exited.pipe(Effect.timeoutFail({ duration: Duration.seconds(1), onTimeout: () => noLine(problem) })))
-    const line = yield* Effect.raceFirst(announced, exited).pipe(
+    const line = yield* announcement(process, noLine).pipe(
       Effect.timeoutFail({
         duration: settings.handshakeTimeout,
         onTimeout: () => noLine(`the plugin printed no handshake line within ${Duration.format(settings.handshakeTimeout)}`)
       })
     )
     const { handshake, security } = yield* accept(line, where, settings, own)
-    yield* awaitOwnExit(process)
+    // Runs between the connection's Shutdown and the registry's stop: the plugin may exit by itself.
+    yield* letExitOnItsOwn(process, EXIT_GRACE)
     const connection: Connection = yield* connect({ ...where, handshake, security, maxReceiveBytes: settings.maxReceiveBytes })
     return { process, handshake, connection } satisfies Launched
   })

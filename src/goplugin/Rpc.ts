@@ -8,6 +8,7 @@ import * as grpc from "@grpc/grpc-js"
 import { Duration, Effect } from "effect"
 import type { CallFailure } from "../PluginError.js"
 import { BrokerTlsUnsupported, GoPluginCallError } from "./GoPluginError.js"
+import { reasonOfStatus } from "../internal/grpcStatus.js"
 
 /** A failed call's status: its code and details. */
 export interface RpcFailure {
@@ -43,24 +44,13 @@ export const unary = <Req, Res>(
     return Effect.sync(() => call.cancel())
   })
 
-/** What a caller may do next, by status code. */
-export const reasonOf = (code: grpc.status): typeof CallFailure.Type => {
-  switch (code) {
-    // The request may have been sent before the channel broke: its outcome is unknown.
-    case grpc.status.UNAVAILABLE:
-      return "dropped"
-    case grpc.status.DEADLINE_EXCEEDED:
-      return "timeout"
-    case grpc.status.CANCELLED:
-      return "interrupted"
-    case grpc.status.UNIMPLEMENTED:
-    case grpc.status.RESOURCE_EXHAUSTED:
-    case grpc.status.INTERNAL:
-      return "protocol"
-    default:
-      return "remote"
-  }
-}
+/**
+ * What a caller may do next, by status code: as for the `grpc` transport, except INTERNAL, which is a
+ * protocol failure here (the project's SDK answers a handler's own failure with INTERNAL; grpc-go
+ * services use it for failures of the transport).
+ */
+export const reasonOf = (code: grpc.status, details: string): typeof CallFailure.Type =>
+  code === grpc.status.INTERNAL ? "protocol" : reasonOfStatus(code, details)
 
 /** The text a go-plugin < 1.4.4 plugin reports when its broker dial into the host fails under AutoMTLS. */
 const OLD_BROKER_TLS = "certificate is valid for localhost, not unused"
@@ -82,7 +72,7 @@ export const callFailed = (
       host: where.host,
       plugin: where.plugin,
       method,
-      reason: reasonOf(failure.code),
+      reason: reasonOf(failure.code, failure.details),
       code: grpc.status[failure.code] ?? String(failure.code),
       detail: failure.details
     })

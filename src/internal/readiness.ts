@@ -8,8 +8,8 @@ import { Duration, Effect, Ref, Schedule, type Scope } from "effect"
 import * as net from "node:net"
 import type { Generation } from "../CallerFactory.js"
 import type { Launcher, LaunchPlan, Transport } from "../Launcher.js"
-import { PluginExited, PluginNotReady, type StartError } from "../PluginError.js"
-import type { PluginProcess } from "../ProcessRegistry.js"
+import { PluginNotReady, type StartError } from "../PluginError.js"
+import { exitFailure, type PluginProcess } from "../ProcessRegistry.js"
 
 /** One attempt to open a TCP connection to the loopback port; succeeds once something listens. */
 export const portAccepts = (port: number): Effect.Effect<void, string> =>
@@ -52,9 +52,6 @@ export const startGeneration = <Target>(
       if (process === undefined) return { caller, process, port: launched.port }
       yield* Ref.set(started, process)
       yield* note(`pid ${process.pid} started; waiting for it to listen`)
-      const exited = Effect.flatMap(process.awaitExit, (info) =>
-        Effect.flatMap(process.stderrTail, (lastStderr) =>
-          new PluginExited({ host, plugin, pid: process.pid, exitCode: info.code, signal: info.signal, lastStderr })))
       const ready = launched.listening.pipe(
         Effect.tapError((reason) => (typeof reason === "string" ? note(`pid ${process.pid}: ${reason}`) : Effect.void)),
         Effect.retry({ schedule: pollInterval, while: (reason) => typeof reason === "string" }),
@@ -67,7 +64,7 @@ export const startGeneration = <Target>(
           )
         )
       )
-      yield* Effect.raceFirst(ready, exited)
+      yield* Effect.raceFirst(ready, exitFailure(process))
       yield* Effect.logDebug(`ready${launched.port === undefined ? "" : ` on port ${launched.port}`}`).pipe(
         Effect.annotateLogs({ host, plugin, pid: process.pid })
       )

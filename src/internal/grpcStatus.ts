@@ -1,0 +1,29 @@
+/**
+ * What a failed gRPC call means for its caller, by status code: the one mapping of the `grpc`
+ * transport and of go-plugin calls.
+ *
+ * @internal
+ */
+import * as grpc from "@grpc/grpc-js"
+import type { CallFailure } from "../CallErrors.js"
+
+/** grpc-js's words for an UNAVAILABLE call that never reached a connection. */
+const NO_CONNECTION = /ECONNREFUSED|ENOENT|No connection established|failed to connect/i
+
+/** The `CallError` reason of a status; `details` tells an UNAVAILABLE never sent from one lost on the way. */
+export const reasonOfStatus = (code: grpc.status, details: string): typeof CallFailure.Type => {
+  switch (code) {
+    case grpc.status.UNAVAILABLE:
+      // Never sent (safe to retry) apart from sent and lost (outcome unknown).
+      return NO_CONNECTION.test(details) ? "refused" : "dropped"
+    case grpc.status.DEADLINE_EXCEEDED:
+      return "timeout"
+    case grpc.status.CANCELLED:
+      return "interrupted"
+    case grpc.status.RESOURCE_EXHAUSTED:
+    case grpc.status.UNIMPLEMENTED:
+      return "protocol"
+    default:
+      return "remote"
+  }
+}
