@@ -63,7 +63,7 @@ export const make = (target: NetworkTarget): Effect.Effect<Caller, never, Scope.
       Effect.sync(() => {
         const Client = clientConstructor()
         const limit = target.maxResponseBytes + 1024
-        return new Client(target.address._tag === "Tcp" ? formatAddress(target.address) : `unix:${target.address.path}`, grpc.credentials.createInsecure(), {
+        return new Client(formatAddress(target.address), grpc.credentials.createInsecure(), {
           "grpc.max_receive_message_length": limit,
           "grpc.max_send_message_length": -1,
           "grpc.initial_reconnect_backoff_ms": 20,

@@ -188,8 +188,8 @@ export const makeWith = (options: RegistryOptions = {}) => Effect.gen(function*(
       Effect.catchAll((reason) => Effect.as(Effect.logWarning(`${reason}; plugins may outlive a host killed by SIGKILL`), Option.none()))
     )
   )
-  const watch = (pid: number) => Effect.flatMap(guard, Option.match({ onNone: () => Effect.void, onSome: (g) => g.watch(pid) }))
-  const unwatch = (pid: number) => Effect.flatMap(guard, Option.match({ onNone: () => Effect.void, onSome: (g) => g.unwatch(pid) }))
+  const withGuard = (tell: (guard: OrphanGuard) => Effect.Effect<void>) =>
+    Effect.flatMap(guard, Option.match({ onNone: () => Effect.void, onSome: tell }))
 
   const killAll = Effect.gen(function*() {
     const all = Array.from(HashMap.values(yield* Ref.get(processes)))
@@ -217,7 +217,7 @@ export const makeWith = (options: RegistryOptions = {}) => Effect.gen(function*(
         Effect.mapError((reason) => new PluginStartError({ host: request.host, plugin: request.plugin, exec: request.exec, detail: reason }))
       )
       const pid = group.pid
-      yield* watch(pid)
+      yield* withGuard((g) => g.watch(pid))
       const stderrSource = { host: request.host, plugin: request.plugin, pid, stream: "stderr" } as const
       const stderrLines = readableLines(group.child.stderr!).pipe(
         Stream.tap((line) => Ref.update(tail, (lines) => (lines.length < TAIL_LINES ? [...lines, line] : [...lines.slice(1), line])))
@@ -246,7 +246,7 @@ export const makeWith = (options: RegistryOptions = {}) => Effect.gen(function*(
           ? Deferred.await(stopped)
           : stopGroup(group, request.grace).pipe(
             Effect.tap((info) => Deferred.succeed(stopped, info)),
-            Effect.ensuring(Effect.zipRight(Ref.update(processes, HashMap.remove(id)), unwatch(pid))),
+            Effect.ensuring(Effect.zipRight(Ref.update(processes, HashMap.remove(id)), withGuard((g) => g.unwatch(pid)))),
             Effect.withSpan("ProcessRegistry.stop", { attributes: { plugin: request.plugin, pid } })
           ))
       const handle: PluginProcess = {
