@@ -21,6 +21,7 @@ import type { ProcessRegistry } from "../ProcessRegistry.js"
 import type { Security } from "./AutoMtls.js"
 import { connect, type Connection } from "./Connection.js"
 import type { BrokerTlsUnsupported, GoPluginCallError } from "./GoPluginError.js"
+import * as GoPluginSession from "./GoPluginSession.js"
 import { type GoPluginSettings, resolvePaths } from "./GoPluginSettings.js"
 import type { Handshake } from "./Handshake.js"
 import * as HclogLine from "./HclogLine.js"
@@ -210,7 +211,7 @@ export const transport: Transport<GoPluginTarget> = {
       maxReceiveBytes: target.settings.maxReceiveBytes,
       connectTimeout: Duration.max(target.timeout, Duration.seconds(2))
     }).pipe(
-      Effect.flatMap((connection) => makeCaller(target, connection)),
+      Effect.flatMap((connection) => Effect.flatMap(makeCaller(target, connection), (caller) => GoPluginSession.attach(caller, connection))),
       Effect.catchAll((error) => Effect.succeed(unreachable(target, error.message)))
     )
 }
