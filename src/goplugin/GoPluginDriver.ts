@@ -108,8 +108,12 @@ export const launcherLayer: Layer.Layer<GoPluginLauncher, never, ProcessRegistry
 
 const METHOD = /^([A-Za-z_][\w.]*\.[A-Za-z_]\w*)\/([A-Za-z_]\w*)$/
 
-/** Bytes fields (Buffers) as base64, as protobuf's JSON mapping writes them. */
-const toJson = (message: unknown): string =>
+/**
+ * A response message as JSON: bytes fields (Buffers) as base64, as protobuf's JSON mapping writes them.
+ *
+ * @since 0.2.0
+ */
+export const toJson = (message: unknown): string =>
   JSON.stringify(message, (_key, value: unknown) =>
     typeof value === "object" && value !== null && (value as { type?: unknown }).type === "Buffer" &&
       Array.isArray((value as { data?: unknown }).data)
