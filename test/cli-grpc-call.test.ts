@@ -9,20 +9,10 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { builtCliWithTempDirs, goplugin, gopluginInProcess as cli, json, leftovers } from "./cliHelpers.js"
-import { root, survivors } from "./helpers.js"
+import { exampleGopluginDirs, goplugin, gopluginInProcess as cli, json } from "./cliHelpers.js"
+import { survivors } from "./helpers.js"
 
-const manifest = (name: string) => path.join(root, "examples", "manifests", name)
-
-const tempDir = builtCliWithTempDirs(async (dir) => {
-  expect(await leftovers(`GOPLUGIN_DIR=${path.join(dir, "gp")}`)).toEqual([])
-})
-
-const registered = async (): Promise<string> => {
-  const dir = path.join(tempDir(), "gp")
-  for (const name of ["ts-rest", "ts-grpc"]) expect((await cli(dir, ["register", manifest(name)])).code).toBe(0)
-  return dir
-}
+const { registered } = exampleGopluginDirs()
 
 /** A narrower view of the service the example serves, and a service it does not serve. */
 const otherProto = `syntax = "proto3";
