@@ -2,24 +2,27 @@
  * Compatibility with go-plugin's upstream main branch (≥ 1.6), whose binaries this machine cannot build:
  * handshake lines in the exact shapes main's server.go prints, the environment main's client.go sets
  * (and the variables our host must clear), and the SDK honouring `PLUGIN_UNIX_SOCKET_DIR`,
- * `PLUGIN_UNIX_SOCKET_GROUP` and declining `PLUGIN_MULTIPLEX_GRPC`, as a main host sets them. Everything
- * runs in-process: no child processes.
+ * `PLUGIN_UNIX_SOCKET_GROUP` and declining `PLUGIN_MULTIPLEX_GRPC`, as a main host sets them. All of it
+ * in-process, but for one launch of the Go fixture showing that inherited variables do not reach it.
  */
 import { describe, expect, it } from "@effect/vitest"
 import * as grpc from "@grpc/grpc-js"
-import { Deferred, Effect, Either, Exit, Fiber, LogLevel } from "effect"
+import { Deferred, Duration, Effect, Either, Exit, Fiber, Layer, LogLevel } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { insecure } from "../src/goplugin/AutoMtls.js"
 import * as Broker from "../src/goplugin/Broker.js"
 import * as Connection from "../src/goplugin/Connection.js"
 import * as Handshake from "../src/goplugin/Handshake.js"
+import * as Launch from "../src/goplugin/Launch.js"
 import { launchEnv } from "../src/goplugin/Launch.js"
 import { generate } from "../src/goplugin/SelfSignedCertificate.js"
 import * as UnixSocketConfig from "../src/goplugin/UnixSocketConfig.js"
 import { serveGoPlugin } from "../src/sdk/GoPluginServe.js"
 import { hclogLine } from "../src/sdk/HclogLogger.js"
-import { captureLogs, tempDir } from "./helpers.js"
+import * as ProcessRegistry from "../src/ProcessRegistry.js"
+import { goFixtures, kvHandshake, testMarker } from "./goFixtures.js"
+import { captureLogs, processesMentioning, survivors, tempDir } from "./helpers.js"
 
 const where = { host: "app", plugin: "tf", offered: [5, 6] }
 const parse = (line: string) => Handshake.parse(line, where)
@@ -77,6 +80,43 @@ describe("the environment", () => {
     const child = { ...{ PLUGIN_CLIENT_CERT: "-----BEGIN CERTIFICATE-----…", PLUGIN_MULTIPLEX_GRPC: "true" }, ...env }
     expect(child).toMatchObject({ PLUGIN_CLIENT_CERT: "", PLUGIN_MULTIPLEX_GRPC: "", PLUGIN_PROTOCOL_VERSIONS: "6,5" })
   })
+
+  it.live("a go-plugin binary started without AutoMTLS never sees a PLUGIN_CLIENT_CERT the host inherited", () =>
+    Effect.gen(function*() {
+      const kvplugin = goFixtures().kvplugin
+      const marker = testMarker()
+      const pids: Array<number> = []
+      const inherited = generate().certificatePem
+      yield* Effect.scoped(Effect.gen(function*() {
+        const { connection, handshake, process: plugin } = yield* Launch.launch({
+          host: "app",
+          plugin: "kv",
+          exec: kvplugin,
+          args: [marker],
+          cwd: process.cwd(),
+          // As if the host's own environment had them (a host that is itself a go-plugin plugin).
+          env: { PLUGIN_CLIENT_CERT: inherited, PLUGIN_MULTIPLEX_GRPC: "true" },
+          grace: Duration.seconds(2),
+          settings: {
+            magicCookieKey: kvHandshake.magicCookieKey,
+            magicCookieValue: kvHandshake.magicCookieValue,
+            protocolVersions: [kvHandshake.protocolVersion],
+            autoMtls: false,
+            protoFiles: [],
+            protoInclude: [],
+            services: [],
+            handshakeTimeout: Duration.seconds(15),
+            maxReceiveBytes: 1024 * 1024
+          }
+        })
+        pids.push(plugin.pid)
+        // Had the plugin seen the certificate, it would serve TLS only and announce its own.
+        expect(handshake.certificate).toBeUndefined()
+        yield* connection.ping()
+      })).pipe(Effect.provide(Layer.merge(ProcessRegistry.layer, captureLogs().layer)))
+      expect(yield* survivors(pids)).toEqual([])
+      expect(processesMentioning(marker)).toEqual([])
+    }), 20_000)
 
   it("UnixSocketConfig reads the variables (empty is unset) and finds a group by gid or by name", () => {
     expect(UnixSocketConfig.fromEnv({ PLUGIN_UNIX_SOCKET_DIR: "/run/x", PLUGIN_UNIX_SOCKET_GROUP: "" })).toEqual({ dir: "/run/x", group: undefined })
