@@ -30,6 +30,13 @@ export interface RunningPlugin {
   readonly name: string
   /** The stable caller: it follows the plugin across restarts. */
   readonly caller: Caller
+  /**
+   * The current generation's own caller: it does not follow restarts. Protocol modules read what their
+   * transport attached to it (e.g. `GoPluginSession`).
+   *
+   * @since 0.2.0
+   */
+  readonly current: Caller
   /** The current process, absent for one-process-per-call transports such as stdio. */
   readonly process: PluginProcess | undefined
   readonly port: number | undefined
@@ -236,6 +243,7 @@ export const make = (installed: Host.InstalledHost, options: ContainerOptions = 
             Effect.map(handle.ready, Option.map((generation): RunningPlugin => ({
               name,
               caller: handle.caller,
+              current: generation.caller,
               process: generation.process,
               port: generation.port
             }))))

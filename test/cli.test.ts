@@ -9,7 +9,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { Effect } from "effect"
 import { built, md5Of, root, survivors } from "./helpers.js"
-import { builtCliWithTempDirs, type CliRun, goplugin, gopluginInProcess as cli, json, leftovers } from "./cliHelpers.js"
+import { type CliRun, exampleGopluginDirs, goplugin, gopluginInProcess as cli, json } from "./cliHelpers.js"
 
 const manifest = (name: string) => path.join(root, "examples", "manifests", name)
 
@@ -23,16 +23,8 @@ const expectOneErrorLine = (run: CliRun, code: number, contains: string) => {
 }
 
 // Every test's plugins are gone afterwards: found by the GOPLUGIN_DIR in their environment.
-const tempDir = builtCliWithTempDirs(async (dir) => {
-  expect(await leftovers(`GOPLUGIN_DIR=${path.join(dir, "gp")}`)).toEqual([])
-})
-
-/** A GOPLUGIN_DIR with the example REST and gRPC plugins registered from their manifests. */
-const registered = async (): Promise<string> => {
-  const dir = path.join(tempDir(), "gp")
-  for (const name of ["ts-rest", "ts-grpc"]) expect((await cli(dir, ["register", manifest(name)])).code).toBe(0)
-  return dir
-}
+// `registered()`: a GOPLUGIN_DIR with the example REST and gRPC plugins registered from their manifests.
+const { registered, tempDir } = exampleGopluginDirs()
 
 describe("goplugin register, config, plugins, ping, exec", () => {
   it("registers the examples from their manifests, shows and checks the config, and lists the plugins", async () => {

@@ -151,3 +151,22 @@ export const leftovers = async (entry: string, withinMillis = 3000): Promise<Rea
   }
   return alive
 }
+
+/**
+ * Temporary folders for a CLI test file whose GOPLUGIN_DIR is `<temp>/gp`, checking after each test
+ * that no process with that GOPLUGIN_DIR is left; `registered` makes one with the example plugins
+ * registered from their manifests.
+ */
+export const exampleGopluginDirs = (examples: ReadonlyArray<string> = ["ts-rest", "ts-grpc"]) => {
+  const tempDir = builtCliWithTempDirs(async (dir) => {
+    expect(await leftovers(`GOPLUGIN_DIR=${path.join(dir, "gp")}`)).toEqual([])
+  })
+  const registered = async (): Promise<string> => {
+    const dir = path.join(tempDir(), "gp")
+    for (const name of examples) {
+      expect((await gopluginInProcess(dir, ["register", path.join(root, "examples", "manifests", name)])).code).toBe(0)
+    }
+    return dir
+  }
+  return { tempDir, registered }
+}

@@ -11,9 +11,11 @@ import { Clock, Console, Effect, Either, Option } from "effect"
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
 import type { Caller } from "../Caller.js"
+import type * as CallerFactory from "../CallerFactory.js"
+import * as Host from "../Host.js"
 import * as Executor from "../Executor.js"
 import { FileUnreadable } from "../PluginError.js"
-import { goPluginLayer, help, jsonOption, OutputNotWritten, printJson, quietly, runCommand, UsageError } from "./output.js"
+import { goPluginLayer, goPluginLayerWith, help, jsonOption, OutputNotWritten, printJson, quietly, runCommand, UsageError } from "./output.js"
 
 /** What starting and calling a plugin observed. */
 interface CallReport<A> {
@@ -25,15 +27,30 @@ interface CallReport<A> {
   readonly answer: A
 }
 
+/** What `goplugin call` adds to {@link withPlugin}. */
+export interface WithPluginOptions<E> {
+  /** Drivers replacing built-in ones (e.g. one that records the plugin's target). */
+  readonly drivers?: ReadonlyArray<CallerFactory.DriverInput>
+  /** Checks the entry's `comm_type` before the plugin is started. */
+  readonly accepts?: (commType: string) => Effect.Effect<void, E>
+}
+
 /**
  * Starts `plugin` in a new container of `host`, runs `call` on its caller, and stops it (also used by
  * `goplugin call`): the scope
  * (and with it every process the call started) closes before this effect completes.
  */
-export const withPlugin = <A, E>(host: string, plugin: string, call: (caller: Caller) => Effect.Effect<A, E>) =>
+export const withPlugin = <A, E, R = never>(
+  host: string,
+  plugin: string,
+  call: (caller: Caller) => Effect.Effect<A, E, R>,
+  options: WithPluginOptions<E> = {}
+) =>
   Effect.gen(function*() {
     const begin = yield* Clock.currentTimeMillis
     const container = yield* quietly(Executor.fromHost(host))
+    const entry = Host.lookup(container.installed, plugin)
+    if (options.accepts !== undefined && Either.isRight(entry)) yield* options.accepts(entry.right.spec.commType)
     const caller = yield* container.run(plugin)
     const running = (yield* container.running).find((r) => r.name === plugin)
     const ready = yield* Clock.currentTimeMillis
@@ -47,7 +64,7 @@ export const withPlugin = <A, E>(host: string, plugin: string, call: (caller: Ca
       millis: done - ready,
       answer
     } satisfies CallReport<A>
-  }).pipe(Effect.scoped, Effect.provide(goPluginLayer))
+  }).pipe(Effect.scoped, Effect.provide(options.drivers === undefined ? goPluginLayer : goPluginLayerWith(options.drivers)))
 
 const hostArg = Args.text({ name: "host" }).pipe(Args.withDescription("The host whose config entry (ACL) to use."))
 const pluginArg = Args.text({ name: "plugin" }).pipe(Args.withDescription("The plugin to start."))

@@ -8,6 +8,7 @@ import * as HelpDoc from "@effect/cli/HelpDoc"
 import * as Options from "@effect/cli/Options"
 import * as Span from "@effect/cli/HelpDoc/Span"
 import { Console, Context, Data, Effect, FiberRef, Layer, Logger, LogLevel } from "effect"
+import type * as CallerFactory from "../CallerFactory.js"
 import * as GoPlugin from "../GoPlugin.js"
 import type { ConfigError } from "../PluginError.js"
 
@@ -171,12 +172,18 @@ export const help = (description: string, examples: ReadonlyArray<string>): Help
 export const logLevelGiven: FiberRef.FiberRef<boolean> = FiberRef.unsafeMake(false)
 
 /**
- * The library's layer for a command: `[settings] log_level` sets the minimum level, unless
- * `--log-level` was given, which wins.
+ * The library's layer for a command, with extra `drivers` (replacing built-in ones of the same
+ * `comm_type`): `[settings] log_level` sets the minimum level, unless `--log-level` was given, which wins.
  */
-export const goPluginLayer: Layer.Layer<GoPlugin.GoPluginServices, ConfigError> = Layer.unwrapEffect(
-  Effect.map(
-    Effect.zip(FiberRef.get(FiberRef.currentMinimumLogLevel), FiberRef.get(logLevelGiven)),
-    ([level, given]) => GoPlugin.layer(given ? { logLevel: level } : {})
+export const goPluginLayerWith = (
+  drivers: ReadonlyArray<CallerFactory.DriverInput>
+): Layer.Layer<GoPlugin.GoPluginServices, ConfigError> =>
+  Layer.unwrapEffect(
+    Effect.map(
+      Effect.zip(FiberRef.get(FiberRef.currentMinimumLogLevel), FiberRef.get(logLevelGiven)),
+      ([level, given]) => GoPlugin.layer(given ? { logLevel: level, drivers } : { drivers })
+    )
   )
-)
+
+/** The library's layer for a command, with the built-in drivers. */
+export const goPluginLayer: Layer.Layer<GoPlugin.GoPluginServices, ConfigError> = goPluginLayerWith([])

@@ -14,6 +14,7 @@ import * as path from "node:path"
 import type { Security } from "./AutoMtls.js"
 import { BrokerError } from "./GoPluginError.js"
 import type { ConnInfo } from "./Protocol.js"
+import { shareWithGroup } from "./UnixSocketConfig.js"
 
 /** Announcements kept while nobody dials them. */
 export const MAX_PENDING = 256
@@ -57,6 +58,8 @@ export interface BrokerOptions {
   readonly socketDir: string
   /** Sends an announcement to the peer (may wait until the stream is open). */
   readonly send: (info: ConnInfo) => Effect.Effect<void, BrokerError>
+  /** A group that must own the brokered sockets, group-writable (the SDK's `PLUGIN_UNIX_SOCKET_GROUP`). */
+  readonly socketGroup?: number | undefined
 }
 
 /** The gRPC target of an announcement, or why it cannot be dialed. */
@@ -132,6 +135,9 @@ export const make = (options: BrokerOptions): Effect.Effect<Broker> =>
               }))
             )
         )
+        if (options.socketGroup !== undefined) {
+          yield* Effect.mapError(shareWithGroup(socket, options.socketGroup), (problem) => new BrokerError({ serviceId: id, problem }))
+        }
         yield* options.send({ service_id: id, network: "unix", address: socket })
       }).pipe(Effect.withSpan("GoPlugin.Broker.serve", { attributes: { id } }))
 

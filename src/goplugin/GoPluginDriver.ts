@@ -21,6 +21,7 @@ import type { ProcessRegistry } from "../ProcessRegistry.js"
 import type { Security } from "./AutoMtls.js"
 import { connect, type Connection } from "./Connection.js"
 import type { BrokerTlsUnsupported, GoPluginCallError } from "./GoPluginError.js"
+import * as GoPluginSession from "./GoPluginSession.js"
 import { type GoPluginSettings, resolvePaths } from "./GoPluginSettings.js"
 import type { Handshake } from "./Handshake.js"
 import * as HclogLine from "./HclogLine.js"
@@ -107,8 +108,12 @@ export const launcherLayer: Layer.Layer<GoPluginLauncher, never, ProcessRegistry
 
 const METHOD = /^([A-Za-z_][\w.]*\.[A-Za-z_]\w*)\/([A-Za-z_]\w*)$/
 
-/** Bytes fields (Buffers) as base64, as protobuf's JSON mapping writes them. */
-const toJson = (message: unknown): string =>
+/**
+ * A response message as JSON: bytes fields (Buffers) as base64, as protobuf's JSON mapping writes them.
+ *
+ * @since 0.2.0
+ */
+export const toJson = (message: unknown): string =>
   JSON.stringify(message, (_key, value: unknown) =>
     typeof value === "object" && value !== null && (value as { type?: unknown }).type === "Buffer" &&
       Array.isArray((value as { data?: unknown }).data)
@@ -210,7 +215,7 @@ export const transport: Transport<GoPluginTarget> = {
       maxReceiveBytes: target.settings.maxReceiveBytes,
       connectTimeout: Duration.max(target.timeout, Duration.seconds(2))
     }).pipe(
-      Effect.flatMap((connection) => makeCaller(target, connection)),
+      Effect.flatMap((connection) => Effect.flatMap(makeCaller(target, connection), (caller) => GoPluginSession.attach(caller, connection))),
       Effect.catchAll((error) => Effect.succeed(unreachable(target, error.message)))
     )
 }

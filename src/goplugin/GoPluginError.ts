@@ -112,3 +112,28 @@ export class BrokerError extends Schema.TaggedError<BrokerError>()("BrokerError"
     return `go-plugin broker, service id ${this.serviceId}: ${this.problem}`
   }
 }
+
+/**
+ * The broker of a plugin that a container runs cannot be used: the entry is not a go-plugin one, the
+ * plugin is not running (never run, stopped, down, or still starting after its call timeout), or the
+ * generation the session belonged to ended (a restart, a crash, a stop) while it was in use.
+ *
+ * @since 0.2.0
+ */
+export class GoPluginSessionError extends Schema.TaggedError<GoPluginSessionError>()("GoPluginSessionError", {
+  host: Schema.String,
+  plugin: Schema.String,
+  reason: Schema.Literal("not-go-plugin", "not-running", "generation-ended"),
+  detail: Schema.String,
+  cause: Schema.optional(Schema.Defect)
+}) {
+  override get message(): string {
+    const advice: Record<typeof this.reason, string> = {
+      "not-go-plugin": "The broker exists only for comm_type = \"go-plugin\" entries; call other plugins through container.run's caller.",
+      "not-running": "Run the plugin first (container.run) and retry once it is ready.",
+      "generation-ended": "Brokered services and ids belong to one process of the plugin: start over with a new session " +
+        "(the plugin's broker forgot every id of the old one)."
+    }
+    return `Plugin "${this.plugin}" (host "${this.host}"): no go-plugin session (${this.reason}): ${this.detail}. ${advice[this.reason]}`
+  }
+}

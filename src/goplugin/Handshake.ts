@@ -38,10 +38,24 @@ const RAW_BASE64 = /^[A-Za-z0-9+/]*$/
 const DECIMAL = /^\d+$/
 
 /**
+ * go-plugin's host reads the CERT field only when it is longer than this ("rules out catching the
+ * unused extra data returned from some older implementations", client.go); a DER certificate is longer.
+ *
+ * @since 0.2.0
+ */
+export const MIN_CERTIFICATE_FIELD = 50
+
+/** The spellings Go's `strconv.ParseBool` accepts, which go-plugin uses to read the 7th field. */
+const GO_TRUE = new Set(["1", "t", "T", "TRUE", "true", "True"])
+const GO_FALSE = new Set(["0", "f", "F", "FALSE", "false", "False"])
+
+/**
  * Reads a handshake line. Refuses, with the reason: fewer than 4 or more than 7 fields, a core version
  * other than 1, an application version the host did not offer, a network other than unix/tcp, an empty
  * address, `netrpc` (or no protocol, which means netrpc), a CERT that is not unpadded standard base64,
- * and a 7th field other than `true`/`false`.
+ * and a 7th field that is not a Go boolean, or is true (yamux multiplexing). As go-plugin's own host
+ * (1.0.1 to main), a CERT of {@link MIN_CERTIFICATE_FIELD} characters or fewer is not a certificate
+ * but the unused extra data of older plugins, and is ignored.
  *
  * @since 0.2.0
  * @example
@@ -77,38 +91,47 @@ export const parse = (line: string, context: HandshakeContext): Either.Either<Ha
     return refuse("the plugin speaks netrpc (Go's net/rpc over yamux), which only Go hosts can use; only grpc plugins are supported")
   }
   if (protocol !== "grpc") return refuse(`protocol ${JSON.stringify(protocol)} is unknown, expected grpc`)
-  if (!RAW_BASE64.test(cert) || cert.length % 4 === 1) {
+  const hasCertificate = cert.length > MIN_CERTIFICATE_FIELD
+  if (hasCertificate && (!RAW_BASE64.test(cert) || cert.length % 4 === 1)) {
     return refuse("the CERT field is not a certificate in unpadded standard base64")
   }
-  if (mux !== undefined && mux !== "true" && mux !== "false") {
+  if (mux !== undefined && !GO_TRUE.has(mux) && !GO_FALSE.has(mux)) {
     return refuse(`the multiplexing field is ${JSON.stringify(mux)}, expected true or false`)
   }
-  if (mux === "true") {
-    return refuse("the plugin multiplexes connections over yamux (PLUGIN_MULTIPLEX_GRPC), which this host does not support")
+  if (mux !== undefined && GO_TRUE.has(mux)) {
+    return refuse(
+      "the plugin multiplexes connections over yamux (go-plugin >= 1.6 does when PLUGIN_MULTIPLEX_GRPC is set in its " +
+        "environment), which this host does not support; the host clears that variable, so check the plugin's wrapper"
+    )
   }
   return Either.right({
     appVersion,
     network,
     address,
-    certificate: cert === "" ? undefined : new Uint8Array(Buffer.from(cert, "base64")),
+    certificate: hasCertificate ? new Uint8Array(Buffer.from(cert, "base64")) : undefined,
     multiplexed: false
   })
 }
 
 /**
  * The line a plugin prints: `1|APP|unix|ADDR|grpc|CERT`, CERT being the DER certificate in unpadded
- * standard base64 (empty without AutoMTLS).
+ * standard base64 (empty without AutoMTLS). `multiplexing` adds the 7th field, which only a host that
+ * set `PLUGIN_MULTIPLEX_GRPC` reads (older hosts split the line in 6 and would take it for part of CERT).
  *
  * @since 0.2.0
  */
-export const format = (handshake: Pick<Handshake, "appVersion" | "network" | "address" | "certificate">): string =>
+export const format = (
+  handshake: Pick<Handshake, "appVersion" | "network" | "address" | "certificate">,
+  multiplexing?: boolean | undefined
+): string =>
   [
     CORE_PROTOCOL_VERSION,
     handshake.appVersion,
     handshake.network,
     handshake.address,
     "grpc",
-    handshake.certificate === undefined ? "" : Buffer.from(handshake.certificate).toString("base64").replace(/=+$/, "")
+    handshake.certificate === undefined ? "" : Buffer.from(handshake.certificate).toString("base64").replace(/=+$/, ""),
+    ...(multiplexing === undefined ? [] : [String(multiplexing)])
   ].join("|")
 
 /**

@@ -45,8 +45,12 @@ export interface LaunchRequest {
 }
 
 /**
- * The go-plugin variables of a launch: the magic cookie, `PLUGIN_PROTOCOL_VERSIONS` and, with
- * AutoMTLS, `PLUGIN_CLIENT_CERT` (the host's certificate, PEM).
+ * The go-plugin variables of a launch: the magic cookie, `PLUGIN_PROTOCOL_VERSIONS`, and
+ * `PLUGIN_CLIENT_CERT` (the host's certificate, PEM, with AutoMTLS). The plugin inherits the host's
+ * environment, so two variables a go-plugin plugin reads are always set here, empty when unwanted
+ * (go-plugin treats empty as unset): `PLUGIN_CLIENT_CERT`, or a host that is itself a plugin of a Go
+ * host under AutoMTLS would hand its own host's certificate down to a plugin it runs without AutoMTLS;
+ * and `PLUGIN_MULTIPLEX_GRPC`, which makes go-plugin ≥ 1.6 multiplex over yamux (not supported here).
  *
  * @since 0.2.0
  */
@@ -56,7 +60,8 @@ export const launchEnv = (
 ): Record<string, string> => ({
   [settings.magicCookieKey]: settings.magicCookieValue,
   PLUGIN_PROTOCOL_VERSIONS: settings.protocolVersions.join(","),
-  ...(hostCertificatePem === undefined ? {} : { PLUGIN_CLIENT_CERT: hostCertificatePem })
+  PLUGIN_CLIENT_CERT: hostCertificatePem ?? "",
+  PLUGIN_MULTIPLEX_GRPC: ""
 })
 
 /**

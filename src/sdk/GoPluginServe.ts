@@ -2,8 +2,9 @@
  * A TypeScript plugin that a Go program using hashicorp/go-plugin can launch: it checks the magic
  * cookie, picks the application protocol version, serves `grpc.health.v1` ("plugin" is SERVING),
  * `plugin.GRPCController`, `plugin.GRPCStdio`, `plugin.GRPCBroker` and the plugin's own services on a
- * unix socket (mutual TLS when the host sets `PLUGIN_CLIENT_CERT`), prints the handshake line, and serves
- * until the host calls Shutdown. Imported from `goplugin-effect/sdk/go-plugin`, so REST and stdio plugins
+ * unix socket (mutual TLS when the host sets `PLUGIN_CLIENT_CERT`; in `PLUGIN_UNIX_SOCKET_DIR` and owned by
+ * `PLUGIN_UNIX_SOCKET_GROUP` when set; `PLUGIN_MULTIPLEX_GRPC` declined), prints the handshake line, and
+ * serves until the host calls Shutdown. Imported from `goplugin-effect/sdk/go-plugin`, so REST and stdio plugins
  * never load gRPC.
  *
  * @since 0.2.0
@@ -22,6 +23,7 @@ import type { BrokerError } from "../goplugin/GoPluginError.js"
 import * as Handshake from "../goplugin/Handshake.js"
 import { type ConnInfo, HEALTH_SERVICE, protocol } from "../goplugin/Protocol.js"
 import * as SelfSignedCertificate from "../goplugin/SelfSignedCertificate.js"
+import * as UnixSocketConfig from "../goplugin/UnixSocketConfig.js"
 import { hclogLoggerLayer } from "./HclogLogger.js"
 
 /**
@@ -70,6 +72,9 @@ export interface GoPluginServeOptions {
   /** Where the handshake line goes; defaults to stdout. */
   readonly announce?: ((line: string) => void) | undefined
 }
+
+/** Set (to anything non-empty) by a go-plugin ≥ 1.6 host that wants yamux multiplexing. */
+const MULTIPLEX_ENV = "PLUGIN_MULTIPLEX_GRPC"
 
 const NOT_A_PROGRAM = "this binary is a plugin; it is not meant to be executed directly. Run the program " +
   "that uses it, which starts it with the right environment"
@@ -155,16 +160,25 @@ export const serveGoPlugin = Effect.fn("Sdk.serveGoPlugin")(function*(options: G
   const runtime = yield* Effect.runtime<never>()
   const runFork = Runtime.runFork(runtime)
 
-  const dir = yield* Effect.acquireRelease(
+  // go-plugin ≥ 1.5 hosts may say where sockets go and which group shares them (UnixSocketConfig).
+  const sockets = UnixSocketConfig.fromEnv(env)
+  const socketGroup = yield* Effect.mapError(
+    UnixSocketConfig.resolveGroup(sockets),
+    (problem) => new GoPluginServeError({ reason: `${UnixSocketConfig.ENV_GROUP}: ${problem}` })
+  )
+  // The host's folder is the host's: only the sockets made in it are removed; a private one goes whole.
+  const dir = sockets.dir ?? (yield* Effect.acquireRelease(
     Effect.sync(() => fs.mkdtempSync(path.join(os.tmpdir(), "plugin"))),
     (folder) => Effect.sync(() => fs.rmSync(folder, { recursive: true, force: true }))
-  )
-  const socket = path.join(dir, "plugin.sock")
+  ))
+  const socket = path.join(dir, `plugin${crypto.randomBytes(6).toString("hex")}`)
+  const multiplexAsked = (env[MULTIPLEX_ENV] ?? "") !== ""
   const stream = yield* Deferred.make<grpc.ServerDuplexStream<ConnInfo, ConnInfo>>()
   const broker = yield* Broker.make({
     grpc,
     security,
     socketDir: dir,
+    socketGroup,
     send: (info) => Effect.map(Deferred.await(stream), (call) => void call.write(info))
   })
   const stopRequested = yield* Deferred.make<void>()
@@ -201,10 +215,23 @@ export const serveGoPlugin = Effect.fn("Sdk.serveGoPlugin")(function*(options: G
         Effect.zipRight(Effect.async<void>((resume) => server.tryShutdown(() => resume(Effect.void)))),
         Effect.timeout("1 second"),
         Effect.ignore,
-        Effect.ensuring(Effect.sync(() => server.forceShutdown()))
+        Effect.ensuring(Effect.sync(() => {
+          server.forceShutdown()
+          fs.rmSync(socket, { force: true })
+        }))
       )
   )
-  const line = Handshake.format({ appVersion, network: "unix", address: socket, certificate })
+  if (socketGroup !== undefined) {
+    yield* Effect.mapError(UnixSocketConfig.shareWithGroup(socket, socketGroup), (reason) => new GoPluginServeError({ reason }))
+  }
+  if (multiplexAsked) {
+    yield* Effect.logWarning(
+      `the host asked for gRPC broker multiplexing (${MULTIPLEX_ENV}), which this plugin does not support: ` +
+        "it answers false, and a go-plugin host with GRPCBrokerMultiplex set then refuses it"
+    )
+  }
+  // The 7th field only for a host that asked: older hosts read the 6th field to the end of the line.
+  const line = Handshake.format({ appVersion, network: "unix", address: socket, certificate }, multiplexAsked ? false : undefined)
   ;(options.announce ?? ((text: string) => process.stdout.write(`${text}\n`)))(line)
   yield* Effect.logDebug("plugin address").pipe(Effect.annotateLogs({ network: "unix", address: socket, tls: security.tls }))
   yield* Deferred.await(stopRequested)

@@ -43,7 +43,9 @@ export const hclogLine = (
     "@module": module,
     "@timestamp": date.toISOString().replace("Z", "000Z")
   }
-  for (const [key, value] of fields) entry[key] = value
+  // go-plugin's host reads these four keys with Go type assertions to string: an annotation of the same
+  // name (a number, say) would panic its log reader, so annotations never replace them.
+  for (const [key, value] of fields) entry[key in entry ? `_${key}` : key] = value
   return JSON.stringify(entry, (_key, value: unknown) => (typeof value === "bigint" ? String(value) : value))
 }
 
