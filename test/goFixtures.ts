@@ -1,6 +1,6 @@
 /**
- * Builds the Go fixtures of the go-plugin tests (test/fixtures/go: a go-plugin 1.0.1 KV plugin and a Go
- * host) with Debian's Go in GOPATH mode, into a cache folder outside the repository keyed by a hash of
+ * Builds the Go fixtures of the go-plugin tests (test/fixtures/go: a go-plugin 1.0.1 KV plugin, a Go
+ * host, and a Terraform-provider-style plugin) with Debian's Go in GOPATH mode, into a cache folder outside the repository keyed by a hash of
  * the sources, so a second run reuses the binaries. `.ci/go-deps.sh` installs the toolchain.
  */
 import { execFileSync } from "node:child_process"
@@ -27,10 +27,22 @@ export const kvHandshake = {
   protocolVersion: 3
 } as const
 
+/** The provider fixture's .proto file: a subset of Terraform's tfplugin5 (protocol 5.2). */
+export const tfplugin5Proto = path.join(goSources, "tfplugin5.proto")
+
+/** Terraform's handshake values, which the provider fixture serves (test/fixtures/go/provider). */
+export const terraformHandshake = {
+  magicCookieKey: "TF_PLUGIN_MAGIC_COOKIE",
+  magicCookieValue: "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2",
+  protocolVersion: 5
+} as const
+
 /** Paths of the built binaries. */
 export interface GoFixtures {
   readonly kvplugin: string
   readonly kvhost: string
+  /** The provider-style plugin (test/fixtures/go/provider), named like a Terraform provider. */
+  readonly provider: string
 }
 
 const sourceFiles = (dir: string): ReadonlyArray<string> =>
@@ -84,15 +96,21 @@ export const goFixtures = (): GoFixtures => {
   }
   const dir = path.join(cacheRoot(), sourceHash())
   const bin = path.join(dir, "bin")
-  const result = { kvplugin: path.join(bin, "kvplugin"), kvhost: path.join(bin, "kvhost") }
-  if (!fs.existsSync(result.kvplugin) || !fs.existsSync(result.kvhost)) {
+  const result = {
+    kvplugin: path.join(bin, "kvplugin"),
+    kvhost: path.join(bin, "kvhost"),
+    provider: path.join(bin, "terraform-provider-fixture")
+  }
+  if (!Object.values(result).every((binary) => fs.existsSync(binary))) {
     // Build beside the final folder and rename, so concurrent test files never see half a build.
     fs.mkdirSync(path.dirname(dir), { recursive: true })
     const work = fs.mkdtempSync(`${dir}.building-`)
     const pkg = path.join(work, "src", "kvfixture")
     fs.mkdirSync(pkg, { recursive: true })
-    for (const sub of ["kv", "kvplugin", "kvhost"]) fs.cpSync(path.join(goSources, sub), path.join(pkg, sub), { recursive: true })
-    execFileSync("protoc", [`-I${goSources}`, `--go_out=${path.join(work, "src")}`, `--go-grpc_out=${path.join(work, "src")}`, kvProto])
+    for (const sub of ["kv", "kvplugin", "kvhost", "provider"]) fs.cpSync(path.join(goSources, sub), path.join(pkg, sub), { recursive: true })
+    for (const proto of [kvProto, tfplugin5Proto]) {
+      execFileSync("protoc", [`-I${goSources}`, `--go_out=${path.join(work, "src")}`, `--go-grpc_out=${path.join(work, "src")}`, proto])
+    }
     const env = {
       ...process.env,
       GO111MODULE: "off",
@@ -100,8 +118,13 @@ export const goFixtures = (): GoFixtures => {
       GOCACHE: path.join(cacheRoot(), "gocache"),
       GOFLAGS: ""
     }
-    for (const name of ["kvplugin", "kvhost"]) {
-      execFileSync("go", ["build", "-o", path.join(work, "bin", name), `./${name}`], { cwd: pkg, env, stdio: ["ignore", "ignore", "pipe"] })
+    const builds: ReadonlyArray<readonly [binary: string, sub: string]> = [
+      ["kvplugin", "kvplugin"],
+      ["kvhost", "kvhost"],
+      ["terraform-provider-fixture", "provider"]
+    ]
+    for (const [name, sub] of builds) {
+      execFileSync("go", ["build", "-o", path.join(work, "bin", name), `./${sub}`], { cwd: pkg, env, stdio: ["ignore", "ignore", "pipe"] })
     }
     try {
       fs.renameSync(work, dir)
