@@ -8,7 +8,8 @@
  * of that time. tsc still writes every `.d.ts` (and its map) and the per-module files; only the entry
  * files below are replaced, so the package's exports, types and source maps stay where they were.
  *
- *   node scripts/bundle.mjs library    after `tsc -p tsconfig.build.json`: dist/sdk/index.js, dist/cli/main.cjs
+ *   node scripts/bundle.mjs library    after `tsc -p tsconfig.build.json`: dist/sdk/index.js, dist/sdk/stdio.js
+ *                                      (the SDK without the REST and gRPC servers), dist/cli/main.cjs
  *                                      (the CLI) and dist/cli/bin.js (src/cli/launcher.ts, which runs it)
  *   node scripts/bundle.mjs examples   after `tsc -p tsconfig.plugins.json`: the example plugins in build/
  */
@@ -43,7 +44,12 @@ const common = {
 const grpc = ["@grpc/grpc-js", "@grpc/proto-loader"]
 
 const library = async () => {
-  await esbuild.build({ ...common, entryPoints: { "sdk/index": at("src/sdk/index.ts") }, outdir: at("dist"), external: grpc })
+  await esbuild.build({
+    ...common,
+    entryPoints: { "sdk/index": at("src/sdk/index.ts"), "sdk/stdio": at("src/sdk/stdio.ts") },
+    outdir: at("dist"),
+    external: grpc
+  })
   // The CLI: CommonJS, so that src/cli/launcher.ts (installed as dist/cli/bin.js) can run it through
   // V8's code cache, which Node 20 offers for scripts (vm.Script) but not for ES modules.
   await esbuild.build({
@@ -59,8 +65,36 @@ const library = async () => {
 }
 
 /**
+ * Our own modules do nothing on load that a program needs unless it uses one of their exports, so a
+ * bundle may leave out every module whose exports it does not use, as `"sideEffects": false` would let
+ * it. That matters for the stdio example: its handlers (./handlers.ts, shared with the REST and gRPC
+ * examples) import `CommandFailed` from `goplugin-effect/sdk`, whose index re-exports the REST and gRPC
+ * servers; marked so, the stdio bundle keeps only what `goplugin-effect/sdk/stdio` needs.
+ */
+const sourcesWithoutSideEffects = {
+  name: "sources-without-side-effects",
+  setup(build) {
+    const sources = at("src") + path.sep
+    build.onResolve({ filter: /.*/ }, async (args) => {
+      if (args.pluginData === sourcesWithoutSideEffects || !args.importer.startsWith(root)) return undefined
+      const { importer, kind, resolveDir, with: attributes } = args
+      const resolved = await build.resolve(args.path, {
+        importer,
+        kind,
+        resolveDir,
+        with: attributes,
+        pluginData: sourcesWithoutSideEffects
+      })
+      if (resolved.errors.length > 0 || !resolved.path.startsWith(sources)) return resolved
+      return { ...resolved, sideEffects: false }
+    })
+  }
+}
+
+/**
  * The example plugins as one file each, the way docs/benchmarks.md recommends shipping a TypeScript
- * plugin; `goplugin-effect/sdk` is taken from the sources so that `effect` is in the file once.
+ * plugin; `goplugin-effect/sdk` (and `/sdk/stdio`) is taken from the sources so that `effect` is in the
+ * file once.
  */
 const examples = async () => {
   const plugins = ["rest-plugin", "grpc-plugin", "stdio-plugin"]
@@ -77,7 +111,8 @@ const examples = async () => {
     entryPoints: Object.fromEntries(plugins.map((name) => [name, at("examples", `${name}.ts`)])),
     outdir: at("build/examples"),
     external: grpc,
-    alias: { "goplugin-effect/sdk": at("src/sdk/index.ts") }
+    alias: { "goplugin-effect/sdk": at("src/sdk/index.ts"), "goplugin-effect/sdk/stdio": at("src/sdk/stdio.ts") },
+    plugins: [sourcesWithoutSideEffects]
   })
 }
 
