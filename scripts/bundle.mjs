@@ -14,6 +14,7 @@
  *   node scripts/bundle.mjs examples   after `tsc -p tsconfig.plugins.json`: the example plugins in build/
  */
 import * as esbuild from "esbuild"
+import { createHash } from "node:crypto"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
@@ -97,7 +98,8 @@ const sourcesWithoutSideEffects = {
  * file once.
  */
 const examples = async () => {
-  const plugins = ["rest-plugin", "grpc-plugin", "stdio-plugin"]
+  const plugins = ["rest-plugin", "grpc-plugin"]
+  const sources = { "goplugin-effect/sdk": at("src/sdk/index.ts"), "goplugin-effect/sdk/stdio": at("src/sdk/stdio.ts") }
   // The REST plugin also as tsc writes it, for the bench's "not bundled" figure: a plugin that imports
   // the packaged SDK (itself one file) and, through ./handlers.js, `effect/Effect` from node_modules.
   await esbuild.build({
@@ -111,8 +113,44 @@ const examples = async () => {
     entryPoints: Object.fromEntries(plugins.map((name) => [name, at("examples", `${name}.ts`)])),
     outdir: at("build/examples"),
     external: grpc,
-    alias: { "goplugin-effect/sdk": at("src/sdk/index.ts"), "goplugin-effect/sdk/stdio": at("src/sdk/stdio.ts") },
+    alias: sources,
     plugins: [sourcesWithoutSideEffects]
+  })
+  await withCodeCache("stdio-plugin", { alias: sources, plugins: [sourcesWithoutSideEffects] })
+}
+
+/**
+ * A plugin started once per call (stdio) as one file that runs its bundle through V8's code cache (see
+ * scripts/cached-launcher.mjs): the plugin bundled as CommonJS, kept as a string inside the launcher, and
+ * that bundle's source map written beside it as `<name>.main.cjs.map`.
+ */
+const withCodeCache = async (name, options) => {
+  const inner = `${name}.main.cjs`
+  const built = await esbuild.build({
+    ...common,
+    ...options,
+    entryPoints: [at("examples", `${name}.ts`)],
+    outfile: at("build/examples", inner),
+    format: "cjs",
+    external: grpc,
+    write: false,
+    define: { "import.meta.url": "__importMetaUrl" },
+    banner: { js: "var __importMetaUrl = require(\"node:url\").pathToFileURL(__filename).href;" }
+  })
+  const code = built.outputFiles.find((file) => file.path.endsWith(".cjs"))
+  const map = built.outputFiles.find((file) => file.path.endsWith(".cjs.map"))
+  fs.writeFileSync(map.path, map.contents)
+  // The launcher turns the first line into a function header; the bundle's `#!` line becomes a comment.
+  const source = code.text.replace(/^#!/, "//")
+  await esbuild.build({
+    ...common,
+    entryPoints: [at("scripts/cached-launcher.mjs")],
+    outfile: at("build/examples", `${name}.js`),
+    define: {
+      PLUGIN_SOURCE: JSON.stringify(source),
+      PLUGIN_FILE: JSON.stringify(inner),
+      PLUGIN_BUILD: JSON.stringify(createHash("sha256").update(source).digest("hex").slice(0, 16))
+    }
   })
 }
 

@@ -1,0 +1,99 @@
+#!/usr/bin/env node
+/**
+ * The launcher a plugin bundle is wrapped in by `node scripts/bundle.mjs examples` (the stdio example:
+ * build/examples/stdio-plugin.js). The plugin's own code, bundled as CommonJS, is inside this file as a
+ * string (`PLUGIN_SOURCE`, filled in by esbuild's `define`), so the host's checksum of the one file still
+ * covers everything that runs.
+ *
+ * Why: a stdio plugin starts once per call, and most of its start is V8 compiling `effect` (parsing the
+ * bundle, then each function on its first call). V8 can save that compiled code and reuse it on the
+ * next start; Node 22.1+ does so for files with `module.enableCompileCache()`, Node 20 has no such switch,
+ * so this launcher keeps the cache itself through `vm.Script`'s `cachedData`, on every Node version
+ * alike, as the CLI's launcher (src/cli/launcher.ts) does. The cache lives in `$XDG_CACHE_HOME/goplugin-effect`
+ * (default `~/.cache/goplugin-effect`, a folder only its owner may open), one file per plugin (name and
+ * folder), Node version and build; V8 checks that a cache matches the source and the engine and ignores it otherwise,
+ * and the run then rewrites it. `NODE_DISABLE_COMPILE_CACHE=1` runs without it. Failing to read or write
+ * the cache only costs speed.
+ *
+ * Stack traces name `<plugin>.main.cjs` beside this file; its source map (`<plugin>.main.cjs.map`, written
+ * there by the build) maps them back to the TypeScript sources under `--enable-source-maps`.
+ */
+import { createRequire } from "node:module"
+
+// Node's built-in modules through `require`: importing one as an ES module first copies all of its exports,
+// which for node:fs means loading its streams (~9 ms of a start that is ~75 ms in all).
+const require = createRequire(import.meta.url)
+const fs = require("node:fs")
+const os = require("node:os")
+const path = require("node:path")
+const { fileURLToPath } = require("node:url")
+const vm = require("node:vm")
+
+/* global PLUGIN_SOURCE, PLUGIN_FILE, PLUGIN_BUILD */
+const main = path.join(path.dirname(fileURLToPath(import.meta.url)), PLUGIN_FILE)
+
+/** A short hash of text (FNV-1a, 32 bits): enough to keep apart plugins of the same name in other folders. */
+const shortHash = (text) => {
+  let hash = 0x811c9dc5
+  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193)
+  return (hash >>> 0).toString(16).padStart(8, "0")
+}
+
+/** This plugin's caches (any build) start with this; the Node version and the build follow. */
+const prefix = `${PLUGIN_FILE}-${shortHash(main)}-${process.version}-${process.arch}-`
+
+/** The cache file for this plugin, Node version and build, or undefined when caching is off. */
+const cacheFile = (() => {
+  if (process.env["NODE_DISABLE_COMPILE_CACHE"] !== undefined) return undefined
+  const home = os.homedir()
+  const base = process.env["XDG_CACHE_HOME"] || (home === "" ? undefined : path.join(home, ".cache"))
+  if (base === undefined) return undefined
+  return path.join(base, "goplugin-effect", `${prefix}${PLUGIN_BUILD}.v8cache`)
+})()
+
+/** The saved code cache, when there is one that this user owns. */
+const readCache = (file) => {
+  if (file === undefined) return undefined
+  try {
+    const stat = fs.lstatSync(file)
+    const uid = process.getuid?.()
+    if (!stat.isFile() || (uid !== undefined && stat.uid !== uid)) return undefined
+    return fs.readFileSync(file)
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * Saves the code cache through a temporary file, so that a concurrent start never reads half of one, and
+ * removes this plugin's caches of earlier builds for the same Node version.
+ */
+const writeCache = (file, script) => {
+  try {
+    const dir = path.dirname(file)
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 })
+    const temporary = `${file}.${process.pid}.tmp`
+    fs.writeFileSync(temporary, script.createCachedData(), { mode: 0o600 })
+    fs.renameSync(temporary, file)
+    for (const name of fs.readdirSync(dir)) {
+      if (name.startsWith(prefix) && name.endsWith(".v8cache") && name !== path.basename(file)) {
+        fs.rmSync(path.join(dir, name), { force: true })
+      }
+    }
+  } catch {
+    // A read-only or full disk: the next start compiles again.
+  }
+}
+
+const cachedData = readCache(cacheFile)
+// The CommonJS wrapper goes on the first line so that line numbers (stack traces, source maps) stay right.
+const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${PLUGIN_SOURCE}\n})`, {
+  filename: main,
+  ...(cachedData === undefined ? {} : { cachedData })
+})
+if (cacheFile !== undefined && (cachedData === undefined || script.cachedDataRejected === true)) {
+  // At exit, so that the functions compiled while answering are in the cache too.
+  process.once("exit", () => writeCache(cacheFile, script))
+}
+const module = { exports: {} }
+script.runInThisContext().call(module.exports, module.exports, createRequire(main), module, main, path.dirname(main))
