@@ -16,7 +16,8 @@
  * the cache only costs speed.
  *
  * Stack traces name `<plugin>.main.cjs` beside this file; its source map (`<plugin>.main.cjs.map`, written
- * there by the build) maps them back to the TypeScript sources under `--enable-source-maps`.
+ * there by the build) maps them back to the TypeScript sources under `--enable-source-maps`, which runs
+ * the bundle without the cache (see `runWithSourceMaps`).
  */
 import { createRequire } from "node:module"
 
@@ -85,15 +86,32 @@ const writeCache = (file, script) => {
   }
 }
 
-const cachedData = readCache(cacheFile)
-// The CommonJS wrapper goes on the first line so that line numbers (stack traces, source maps) stay right.
-const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${PLUGIN_SOURCE}\n})`, {
-  filename: main,
-  ...(cachedData === undefined ? {} : { cachedData })
-})
-if (cacheFile !== undefined && (cachedData === undefined || script.cachedDataRejected === true)) {
-  // At exit, so that the functions compiled while answering are in the cache too.
-  process.once("exit", () => writeCache(cacheFile, script))
+/**
+ * Under `--enable-source-maps` the bundle is compiled as Node compiles any CommonJS file, without the
+ * code cache: Node applies source maps to such files, not to `vm.Script`s (Node 20 to 24).
+ */
+const runWithSourceMaps = () => {
+  const { Module } = require("node:module")
+  const module = new Module(main, null)
+  module.filename = main
+  module.paths = Module._nodeModulePaths(path.dirname(main))
+  module._compile(PLUGIN_SOURCE, main)
 }
-const module = { exports: {} }
-script.runInThisContext().call(module.exports, module.exports, createRequire(main), module, main, path.dirname(main))
+
+const runCached = () => {
+  const cachedData = readCache(cacheFile)
+  // The CommonJS wrapper goes on the first line so that line numbers (stack traces) stay right.
+  const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${PLUGIN_SOURCE}\n})`, {
+    filename: main,
+    ...(cachedData === undefined ? {} : { cachedData })
+  })
+  if (cacheFile !== undefined && (cachedData === undefined || script.cachedDataRejected === true)) {
+    // At exit, so that the functions compiled while answering are in the cache too.
+    process.once("exit", () => writeCache(cacheFile, script))
+  }
+  const module = { exports: {} }
+  script.runInThisContext().call(module.exports, module.exports, createRequire(main), module, main, path.dirname(main))
+}
+
+if (process.sourceMapsEnabled === true) runWithSourceMaps()
+else runCached()
