@@ -121,8 +121,8 @@ const examples = async () => {
 
 /**
  * A plugin started once per call (stdio) as one file that runs its bundle through V8's code cache (see
- * scripts/cached-launcher.mjs): the plugin bundled as CommonJS, kept as a string inside the launcher, and
- * that bundle's source map written beside it as `<name>.main.cjs.map`.
+ * scripts/cached-launcher.mjs): the plugin bundled as CommonJS, kept in a comment at the end of the
+ * launcher, and that bundle's source map written beside it as `<name>.main.cjs.map`.
  */
 const withCodeCache = async (name, options) => {
   const inner = `${name}.main.cjs`
@@ -142,17 +142,27 @@ const withCodeCache = async (name, options) => {
   fs.writeFileSync(map.path, map.contents)
   // The launcher turns the first line into a function header; the bundle's `#!` line becomes a comment.
   const source = code.text.replace(/^#!/, "//")
+  const launcher = at("build/examples", `${name}.js`)
   await esbuild.build({
     ...common,
     entryPoints: [at("scripts/cached-launcher.mjs")],
-    outfile: at("build/examples", `${name}.js`),
+    outfile: launcher,
     define: {
-      PLUGIN_SOURCE: JSON.stringify(source),
       PLUGIN_FILE: JSON.stringify(inner),
       PLUGIN_BUILD: JSON.stringify(createHash("sha256").update(source).digest("hex").slice(0, 16))
     }
   })
+  // Before the launcher's own `//# sourceMappingURL=` line: Node takes the last one in a file as its map.
+  const written = fs.readFileSync(launcher, "utf8")
+  const mapLine = written.lastIndexOf("//# sourceMappingURL=")
+  fs.writeFileSync(
+    launcher,
+    `${written.slice(0, mapLine)}\n/* goplugin-effect bundle\n${encodeBundle(source)}\n*/\n${written.slice(mapLine)}`
+  )
 }
+
+/** The bundle as it can sit in a block comment: `%` as `%25`, then `*` + `/` as `%2A/` (see the launcher). */
+const encodeBundle = (source) => source.replaceAll("%", "%25").replaceAll("*/", "%2A/")
 
 const targets = { library, examples }
 const chosen = process.argv.slice(2)
