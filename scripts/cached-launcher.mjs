@@ -12,23 +12,21 @@
  * bundle, then each function on its first call). V8 can save that compiled code and reuse it on the
  * next start; Node 22.1+ does so for files with `module.enableCompileCache()`, Node 20 has no such switch,
  * so this launcher keeps the cache itself through `vm.Script`'s `cachedData`, on every Node version
- * alike, as the CLI's launcher (src/cli/launcher.ts) does. The cache lives in `$XDG_CACHE_HOME/goplugin-effect`
- * (default `~/.cache/goplugin-effect`, a folder only its owner may open), one file per plugin (name and
- * folder), Node version and build; V8 checks that a cache matches the source and the engine and ignores it otherwise,
- * and the run then rewrites it. `NODE_DISABLE_COMPILE_CACHE=1` runs without it. Failing to read or write
- * the cache only costs speed.
+ * alike, as the CLI's launcher (src/cli/launcher.ts) does, with the same helpers (src/internal/codeCache.ts:
+ * `~/.cache/goplugin-effect`, `NODE_DISABLE_COMPILE_CACHE=1` turns it off). One cache per plugin (name
+ * and folder), Node version and build.
  *
  * Stack traces name `<plugin>.main.cjs` beside this file; its source map (`<plugin>.main.cjs.map`, written
  * there by the build) maps them back to the TypeScript sources under `--enable-source-maps`, which runs
  * the bundle without the cache (see `runWithSourceMaps`).
  */
 import { createRequire } from "node:module"
+import { cacheFolder, readCache, writeCache } from "../src/internal/codeCache.ts"
 
 // Node's built-in modules through `require`: importing one as an ES module first copies all of its exports,
 // which for node:fs means loading its streams (~9 ms of a start that is ~75 ms in all).
 const require = createRequire(import.meta.url)
 const fs = require("node:fs")
-const os = require("node:os")
 const path = require("node:path")
 const { fileURLToPath } = require("node:url")
 const vm = require("node:vm")
@@ -59,46 +57,9 @@ const prefix = `${PLUGIN_FILE}-${shortHash(main)}-${process.version}-${process.a
 
 /** The cache file for this plugin, Node version and build, or undefined when caching is off. */
 const cacheFile = (() => {
-  if (process.env["NODE_DISABLE_COMPILE_CACHE"] !== undefined) return undefined
-  const home = os.homedir()
-  const base = process.env["XDG_CACHE_HOME"] || (home === "" ? undefined : path.join(home, ".cache"))
-  if (base === undefined) return undefined
-  return path.join(base, "goplugin-effect", `${prefix}${PLUGIN_BUILD}.v8cache`)
+  const dir = cacheFolder()
+  return dir === undefined ? undefined : path.join(dir, `${prefix}${PLUGIN_BUILD}.v8cache`)
 })()
-
-/** The saved code cache, when there is one that this user owns. */
-const readCache = (file) => {
-  if (file === undefined) return undefined
-  try {
-    const stat = fs.lstatSync(file)
-    const uid = process.getuid?.()
-    if (!stat.isFile() || (uid !== undefined && stat.uid !== uid)) return undefined
-    return fs.readFileSync(file)
-  } catch {
-    return undefined
-  }
-}
-
-/**
- * Saves the code cache through a temporary file, so that a concurrent start never reads half of one, and
- * removes this plugin's caches of earlier builds for the same Node version.
- */
-const writeCache = (file, script) => {
-  try {
-    const dir = path.dirname(file)
-    fs.mkdirSync(dir, { recursive: true, mode: 0o700 })
-    const temporary = `${file}.${process.pid}.tmp`
-    fs.writeFileSync(temporary, script.createCachedData(), { mode: 0o600 })
-    fs.renameSync(temporary, file)
-    for (const name of fs.readdirSync(dir)) {
-      if (name.startsWith(prefix) && name.endsWith(".v8cache") && name !== path.basename(file)) {
-        fs.rmSync(path.join(dir, name), { force: true })
-      }
-    }
-  } catch {
-    // A read-only or full disk: the next start compiles again.
-  }
-}
 
 /**
  * Under `--enable-source-maps` the bundle is compiled as Node compiles any CommonJS file, without the
@@ -121,7 +82,7 @@ const runCached = () => {
   })
   if (cacheFile !== undefined && (cachedData === undefined || script.cachedDataRejected === true)) {
     // At exit, so that the functions compiled while answering are in the cache too.
-    process.once("exit", () => writeCache(cacheFile, script))
+    process.once("exit", () => writeCache(cacheFile, script, prefix))
   }
   const module = { exports: {} }
   script.runInThisContext().call(module.exports, module.exports, createRequire(main), module, main, path.dirname(main))
