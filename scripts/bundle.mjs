@@ -8,11 +8,13 @@
  * of that time. tsc still writes every `.d.ts` (and its map) and the per-module files; only the entry
  * files below are replaced, so the package's exports, types and source maps stay where they were.
  *
- *   node scripts/bundle.mjs library    after `tsc -p tsconfig.build.json`: dist/sdk/index.js, dist/cli/main.cjs
+ *   node scripts/bundle.mjs library    after `tsc -p tsconfig.build.json`: dist/sdk/index.js, dist/sdk/stdio.js
+ *                                      (the SDK without the REST and gRPC servers), dist/cli/main.cjs
  *                                      (the CLI) and dist/cli/bin.js (src/cli/launcher.ts, which runs it)
  *   node scripts/bundle.mjs examples   after `tsc -p tsconfig.plugins.json`: the example plugins in build/
  */
 import * as esbuild from "esbuild"
+import { createHash } from "node:crypto"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
@@ -43,7 +45,12 @@ const common = {
 const grpc = ["@grpc/grpc-js", "@grpc/proto-loader"]
 
 const library = async () => {
-  await esbuild.build({ ...common, entryPoints: { "sdk/index": at("src/sdk/index.ts") }, outdir: at("dist"), external: grpc })
+  await esbuild.build({
+    ...common,
+    entryPoints: { "sdk/index": at("src/sdk/index.ts"), "sdk/stdio": at("src/sdk/stdio.ts") },
+    outdir: at("dist"),
+    external: grpc
+  })
   // The CLI: CommonJS, so that src/cli/launcher.ts (installed as dist/cli/bin.js) can run it through
   // V8's code cache, which Node 20 offers for scripts (vm.Script) but not for ES modules.
   await esbuild.build({
@@ -59,11 +66,40 @@ const library = async () => {
 }
 
 /**
+ * Our own modules do nothing on load that a program needs unless it uses one of their exports, so a
+ * bundle may leave out every module whose exports it does not use, as `"sideEffects": false` would let
+ * it. That matters for the stdio example: its handlers (./handlers.ts, shared with the REST and gRPC
+ * examples) import `CommandFailed` from `goplugin-effect/sdk`, whose index re-exports the REST and gRPC
+ * servers; marked so, the stdio bundle keeps only what `goplugin-effect/sdk/stdio` needs.
+ */
+const sourcesWithoutSideEffects = {
+  name: "sources-without-side-effects",
+  setup(build) {
+    const sources = at("src") + path.sep
+    build.onResolve({ filter: /.*/ }, async (args) => {
+      if (args.pluginData === sourcesWithoutSideEffects || !args.importer.startsWith(root)) return undefined
+      const { importer, kind, resolveDir, with: attributes } = args
+      const resolved = await build.resolve(args.path, {
+        importer,
+        kind,
+        resolveDir,
+        with: attributes,
+        pluginData: sourcesWithoutSideEffects
+      })
+      if (resolved.errors.length > 0 || !resolved.path.startsWith(sources)) return resolved
+      return { ...resolved, sideEffects: false }
+    })
+  }
+}
+
+/**
  * The example plugins as one file each, the way docs/benchmarks.md recommends shipping a TypeScript
- * plugin; `goplugin-effect/sdk` is taken from the sources so that `effect` is in the file once.
+ * plugin; `goplugin-effect/sdk` (and `/sdk/stdio`) is taken from the sources so that `effect` is in the
+ * file once.
  */
 const examples = async () => {
-  const plugins = ["rest-plugin", "grpc-plugin", "stdio-plugin"]
+  const plugins = ["rest-plugin", "grpc-plugin"]
+  const sources = { "goplugin-effect/sdk": at("src/sdk/index.ts"), "goplugin-effect/sdk/stdio": at("src/sdk/stdio.ts") }
   // The REST plugin also as tsc writes it, for the bench's "not bundled" figure: a plugin that imports
   // the packaged SDK (itself one file) and, through ./handlers.js, `effect/Effect` from node_modules.
   await esbuild.build({
@@ -77,9 +113,56 @@ const examples = async () => {
     entryPoints: Object.fromEntries(plugins.map((name) => [name, at("examples", `${name}.ts`)])),
     outdir: at("build/examples"),
     external: grpc,
-    alias: { "goplugin-effect/sdk": at("src/sdk/index.ts") }
+    alias: sources,
+    plugins: [sourcesWithoutSideEffects]
   })
+  await withCodeCache("stdio-plugin", { alias: sources, plugins: [sourcesWithoutSideEffects] })
 }
+
+/**
+ * A plugin started once per call (stdio) as one file that runs its bundle through V8's code cache (see
+ * scripts/cached-launcher.mjs): the plugin bundled as CommonJS, kept in a comment at the end of the
+ * launcher, and that bundle's source map written beside it as `<name>.main.cjs.map`.
+ */
+const withCodeCache = async (name, options) => {
+  const inner = `${name}.main.cjs`
+  const built = await esbuild.build({
+    ...common,
+    ...options,
+    entryPoints: [at("examples", `${name}.ts`)],
+    outfile: at("build/examples", inner),
+    format: "cjs",
+    external: grpc,
+    write: false,
+    define: { "import.meta.url": "__importMetaUrl" },
+    banner: { js: "var __importMetaUrl = require(\"node:url\").pathToFileURL(__filename).href;" }
+  })
+  const code = built.outputFiles.find((file) => file.path.endsWith(".cjs"))
+  const map = built.outputFiles.find((file) => file.path.endsWith(".cjs.map"))
+  fs.writeFileSync(map.path, map.contents)
+  // The launcher turns the first line into a function header; the bundle's `#!` line becomes a comment.
+  const source = code.text.replace(/^#!/, "//")
+  const launcher = at("build/examples", `${name}.js`)
+  await esbuild.build({
+    ...common,
+    entryPoints: [at("scripts/cached-launcher.mjs")],
+    outfile: launcher,
+    define: {
+      PLUGIN_FILE: JSON.stringify(inner),
+      PLUGIN_BUILD: JSON.stringify(createHash("sha256").update(source).digest("hex").slice(0, 16))
+    }
+  })
+  // Before the launcher's own `//# sourceMappingURL=` line: Node takes the last one in a file as its map.
+  const written = fs.readFileSync(launcher, "utf8")
+  const mapLine = written.lastIndexOf("//# sourceMappingURL=")
+  fs.writeFileSync(
+    launcher,
+    `${written.slice(0, mapLine)}\n/* goplugin-effect bundle\n${encodeBundle(source)}\n*/\n${written.slice(mapLine)}`
+  )
+}
+
+/** The bundle as it can sit in a block comment: `%` as `%25`, then `*` + `/` as `%2A/` (see the launcher). */
+const encodeBundle = (source) => source.replaceAll("%", "%25").replaceAll("*/", "%2A/")
 
 const targets = { library, examples }
 const chosen = process.argv.slice(2)

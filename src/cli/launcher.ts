@@ -15,59 +15,29 @@
  *
  * @since 0.2.0
  */
-import * as fs from "node:fs"
+import type * as NodeFs from "node:fs"
 import { createRequire } from "node:module"
-import * as os from "node:os"
-import * as path from "node:path"
-import * as vm from "node:vm"
+import type * as NodePath from "node:path"
+import type * as NodeVm from "node:vm"
 import { fileURLToPath } from "node:url"
+import { cacheFolder, readCache, writeCache } from "../internal/codeCache.js"
+
+// Built-ins through `require`: importing node:fs as an ES module first copies all of its exports, which
+// loads its streams (~9 ms).
+const require = createRequire(import.meta.url)
+const fs: typeof NodeFs = require("node:fs")
+const path: typeof NodePath = require("node:path")
+const vm: typeof NodeVm = require("node:vm")
 
 const main = fileURLToPath(new URL("./main.cjs", import.meta.url))
 
+/** The caches of the CLI for this Node version; the build (size and mtime of main.cjs) follows. */
+const sameNode = `cli-${process.version}-${process.arch}-`
+
 /** The cache file for this Node version and this build of the CLI, or undefined when caching is off. */
-const cacheFileFor = (stat: fs.Stats): string | undefined => {
-  if (process.env["NODE_DISABLE_COMPILE_CACHE"] !== undefined) return undefined
-  const home = os.homedir()
-  const base = process.env["XDG_CACHE_HOME"] || (home === "" ? undefined : path.join(home, ".cache"))
-  if (base === undefined) return undefined
-  const dir = path.join(base, "goplugin-effect")
-  const key = `${process.version}-${process.arch}-${stat.size}-${Math.trunc(stat.mtimeMs)}`
-  return path.join(dir, `cli-${key}.v8cache`)
-}
-
-/** The saved code cache, when there is one that this user owns. */
-const readCache = (file: string | undefined): Buffer | undefined => {
-  if (file === undefined) return undefined
-  try {
-    const stat = fs.lstatSync(file)
-    const uid = process.getuid?.()
-    if (!stat.isFile() || (uid !== undefined && stat.uid !== uid)) return undefined
-    return fs.readFileSync(file)
-  } catch {
-    return undefined
-  }
-}
-
-/**
- * Saves the code cache through a temporary file, so that a concurrent run never reads half of one, and
- * removes the caches of earlier builds for the same Node version.
- */
-const writeCache = (file: string, script: vm.Script): void => {
-  try {
-    const dir = path.dirname(file)
-    fs.mkdirSync(dir, { recursive: true, mode: 0o700 })
-    const temporary = `${file}.${process.pid}.tmp`
-    fs.writeFileSync(temporary, script.createCachedData(), { mode: 0o600 })
-    fs.renameSync(temporary, file)
-    const sameNode = `cli-${process.version}-${process.arch}-`
-    for (const name of fs.readdirSync(dir)) {
-      if (name.startsWith(sameNode) && name.endsWith(".v8cache") && name !== path.basename(file)) {
-        fs.rmSync(path.join(dir, name), { force: true })
-      }
-    }
-  } catch {
-    // A read-only or full disk: the next start compiles again.
-  }
+const cacheFileFor = (stat: NodeFs.Stats): string | undefined => {
+  const dir = cacheFolder()
+  return dir === undefined ? undefined : path.join(dir, `${sameNode}${stat.size}-${Math.trunc(stat.mtimeMs)}.v8cache`)
 }
 
 const stat = fs.statSync(main)
@@ -84,7 +54,7 @@ const script = new vm.Script(`(function (exports, require, module, __filename, _
 ;(globalThis as Record<symbol, unknown>)[Symbol.for("goplugin-effect/cli/import")] = (specifier: string) => import(specifier)
 if (cacheFile !== undefined && (cachedData === undefined || script.cachedDataRejected === true)) {
   // After the command ran, so that the functions it compiled on the way are in the cache too.
-  process.once("exit", () => writeCache(cacheFile, script))
+  process.once("exit", () => writeCache(cacheFile, script, sameNode))
 }
 const module = { exports: {} }
 const run = script.runInThisContext() as (...args: ReadonlyArray<unknown>) => void

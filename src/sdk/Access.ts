@@ -7,10 +7,13 @@
  *   started by hand). stdio has no token: only the host holds the pipe.
  * - the manifest's `hosts` list: when given, an exec whose host (X-Host / `x-host` / `host`) is not in it
  *   is refused. Ping is not checked: it only proves the plugin is alive, and the token already guards it.
+ *   `hostRefusal` lives in `AllowedHosts` (re-exported here), which does not load `node:crypto`.
  *
  * @since 0.1.0
  */
 import { timingSafeEqual } from "node:crypto"
+
+export { hostRefusal } from "./AllowedHosts.js"
 
 /** The name of the environment variable that carries the per-launch token. */
 export const TOKEN_ENV = "GOPLUGIN_TOKEN"
@@ -47,20 +50,3 @@ export const bearerMatches = (expected: string, authorization: string | undefine
 export const TOKEN_REQUIRED =
   `a valid bearer token is required: send "Authorization: Bearer <token>" with the token ` +
   `the host passed to this plugin in ${TOKEN_ENV}`
-
-/**
- * Checks the caller's host against the `hosts` list: answers `undefined` when allowed (or when the list
- * is absent or empty), else the refusal message, naming the host and the allowed ones. `source` says
- * where the host name came from, e.g. "X-Host header".
- */
-export const hostRefusal = (
-  hosts: ReadonlyArray<string> | undefined,
-  host: string,
-  source: string
-): string | undefined => {
-  if (hosts === undefined || hosts.length === 0 || hosts.includes(host)) return undefined
-  const allowed = `allowed hosts: ${hosts.map((h) => JSON.stringify(h)).join(", ")}`
-  return host === ""
-    ? `the call does not name its host (${source}) and this plugin serves only named hosts; ${allowed}`
-    : `host ${JSON.stringify(host)} (${source}) is not allowed to call this plugin; ${allowed}`
-}

@@ -8,18 +8,17 @@
  */
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { defaultTeardown } from "@effect/platform/Runtime"
-import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import * as Option from "effect/Option"
 import type { CommandFailed } from "../SdkErrors.js"
 import { TOKEN_ENV } from "./Access.js"
 import { grpcServer } from "./GrpcServer.js"
 import { leaveNoChildren, stdinClosed, stdinIsPipe } from "./HostGone.js"
 import type { Handlers, Protocol } from "./Handler.js"
 import { restServer } from "./RestServer.js"
-import { ServeError } from "./ServeError.js"
+import { logServeFailure, ServeError } from "./ServeError.js"
 import { stderrLoggerLayer } from "./StderrLogger.js"
+import { runStdioMain } from "./StdioMain.js"
 import { stdioServer } from "./StdioServer.js"
 
 /** How to serve: the handlers, the transport, and for rest/grpc the port (default 0: any free port). */
@@ -105,12 +104,6 @@ export const serve: (options: ServeOptions) => Effect.Effect<void, ServeError | 
   }))
 })
 
-const logFailure = (cause: Cause.Cause<ServeError | CommandFailed>): Effect.Effect<void> =>
-  Cause.isInterruptedOnly(cause) ? Effect.void : Option.match(Cause.failureOption(cause), {
-    onNone: () => Effect.logError("the plugin crashed", cause),
-    onSome: (error) => Effect.logError(error.message)
-  })
-
 /**
  * The program `runMain` runs: the port from `argv`/`env`, the token from `options.token` or
  * `env.GOPLUGIN_TOKEN`, `serve`, and for rest/grpc an end when stdin (if it is a pipe or socket) reaches
@@ -135,7 +128,7 @@ export const pluginProgram = (
     )
     if (yield* Effect.raceFirst(Effect.as(served, false), closedByHost)) yield* leaveNoChildren
   })
-  return program.pipe(Effect.tapErrorCause(logFailure), Effect.provide(stderrLoggerLayer))
+  return program.pipe(Effect.tapErrorCause(logServeFailure), Effect.provide(stderrLoggerLayer))
 }
 
 /**
@@ -153,6 +146,7 @@ export const pluginProgram = (
  * runMain({ handlers: { echo: (payload) => Effect.succeed(payload) } })
  */
 export const runMain = (options: RunMainOptions): void => {
+  if (options.protocol === "stdio") return runStdioMain({ ...options, protocol: "stdio" })
   // A host that closed our stderr must not crash the plugin through the logger (EPIPE).
   process.stderr.on("error", () => {})
   NodeRuntime.runMain(pluginProgram(options, process.argv.slice(2), process.env), {

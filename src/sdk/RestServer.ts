@@ -14,14 +14,15 @@ import * as Runtime from "effect/Runtime"
 import type * as Scope from "effect/Scope"
 import type { CommandFailed } from "../SdkErrors.js"
 import { jsendError, jsendSuccess } from "../internal/wire.js"
-import { bearerMatches, hostRefusal, resolveToken, TOKEN_REQUIRED } from "./Access.js"
+import { bearerMatches, resolveToken, TOKEN_REQUIRED } from "./Access.js"
+import { hostRefusal } from "./AllowedHosts.js"
+import { DEFAULT_MAX_BODY_BYTES } from "./BodyLimit.js"
 import { readContextHeaders } from "../internal/pipelineContext.js"
 import { dispatchAnswer, type Handlers, readExecRequest } from "./Handler.js"
 import { ServeError } from "./ServeError.js"
 import { withoutParentSpan } from "../internal/callSpan.js"
 
-/** Largest request body a server reads unless told otherwise: 64 MiB. */
-export const DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024
+export { DEFAULT_MAX_BODY_BYTES } from "./BodyLimit.js"
 
 /**
  * What a REST server needs: the handlers, the port (0 picks a free one), the body size limit, and who

@@ -4,7 +4,11 @@
  *
  * @since 0.1.0
  */
+import * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
+import type { CommandFailed } from "../SdkErrors.js"
 
 /** The plugin could not serve: bad `--port`, the port is taken, or stdin/stdout failed. */
 export class ServeError extends Schema.TaggedError<ServeError>()("ServeError", {
@@ -15,3 +19,15 @@ export class ServeError extends Schema.TaggedError<ServeError>()("ServeError", {
     return `plugin cannot serve over ${this.protocol}: ${this.reason}`
   }
 }
+
+/**
+ * Logs why a plugin stopped serving: the error's message for a failure, the whole cause for a defect,
+ * nothing for an interruption (a signal).
+ *
+ * @since 0.2.0
+ */
+export const logServeFailure = (cause: Cause.Cause<ServeError | CommandFailed>): Effect.Effect<void> =>
+  Cause.isInterruptedOnly(cause) ? Effect.void : Option.match(Cause.failureOption(cause), {
+    onNone: () => Effect.logError("the plugin crashed", cause),
+    onSome: (error) => Effect.logError(error.message)
+  })

@@ -5,7 +5,10 @@
  * @since 0.1.0
  */
 import * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import * as FiberRef from "effect/FiberRef"
 import * as HashMap from "effect/HashMap"
+import * as HashSet from "effect/HashSet"
 import * as Inspectable from "effect/Inspectable"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
@@ -27,5 +30,20 @@ export const stderrLogger: Logger.Logger<unknown, void> = Logger.make(({ annotat
   process.stderr.write(`${line}\n`)
 })
 
-/** Replaces Effect's default logger (which writes to stdout) with `stderrLogger`. */
-export const stderrLoggerLayer: Layer.Layer<never> = Logger.replace(Logger.defaultLogger, stderrLogger)
+/**
+ * Replaces Effect's default logger (which writes to stdout) with `stderrLogger`. Marked pure so that a
+ * bundle which never uses it (a stdio plugin, see `StdioMain`) leaves Layer's machinery out.
+ */
+export const stderrLoggerLayer: Layer.Layer<never> = /* @__PURE__ */ Logger.replace(Logger.defaultLogger, stderrLogger)
+
+/**
+ * `effect` with `stderrLogger` in place of Effect's default logger, without building a Layer.
+ *
+ * @since 0.2.0
+ */
+export const withStderrLogger = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  Effect.locallyWith(
+    effect,
+    FiberRef.currentLoggers,
+    (loggers) => HashSet.add(HashSet.remove(loggers, Logger.defaultLogger), stderrLogger)
+  )

@@ -8,10 +8,10 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import type { CommandFailed } from "../SdkErrors.js"
 import { jsendError, jsendSuccess } from "../internal/wire.js"
-import { hostRefusal } from "./Access.js"
+import { hostRefusal } from "./AllowedHosts.js"
 import { readContextJson } from "../internal/pipelineContext.js"
 import { dispatchAnswer, type Handlers, isRecord, readExecRequest, type WireAnswer } from "./Handler.js"
-import { DEFAULT_MAX_BODY_BYTES } from "./RestServer.js"
+import { DEFAULT_MAX_BODY_BYTES } from "./BodyLimit.js"
 import { ServeError } from "./ServeError.js"
 
 /**
