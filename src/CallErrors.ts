@@ -10,7 +10,8 @@ import * as Schema from "effect/Schema"
  * Why a call failed: the kind decides what a caller may reasonably do next. `refused` means the
  * request never reached the plugin (connection refused, or the plugin was not started), so sending it
  * again is safe; `dropped` means it was sent and the connection broke before an answer, so the plugin
- * may or may not have acted on it.
+ * may or may not have acted on it. `too-large` means an answer (or a request) went over a size limit;
+ * `unimplemented` means the plugin has no such method or service.
  */
 export const CallFailure = Schema.Literal(
   "refused",
@@ -18,6 +19,8 @@ export const CallFailure = Schema.Literal(
   "timeout",
   "status",
   "protocol",
+  "too-large",
+  "unimplemented",
   "remote",
   "interrupted",
   "exited",
@@ -45,6 +48,10 @@ export class CallError extends Schema.TaggedError<CallError>()("CallError", {
       timeout: "Raise the call timeout if the command is slow, or check the plugin for a hang.",
       status: "The plugin answered with an unexpected status.",
       protocol: "The plugin's answer does not follow the wire protocol (docs/protocol.md).",
+      "too-large": `The message is larger than allowed: raise [settings] max_response_bytes (or ` +
+        `ContainerOptions.maxResponseBytes; for a go-plugin entry, max_receive_bytes in [plugins.${this.plugin}.go_plugin]), or ask the plugin for less.`,
+      unimplemented: "The plugin does not implement this method or service: check the name (package.Service/Method) " +
+        "against the plugin's .proto files and version.",
       remote: "The plugin reported this failure itself.",
       interrupted: "The call was cancelled before it finished.",
       exited: "The plugin's process ended without a valid answer: its exit status and last stderr lines say why.",

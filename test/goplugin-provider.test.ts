@@ -160,7 +160,8 @@ describe("a Terraform-provider-style go-plugin binary, hosted from the docs' Ter
 
         // A method of the service the provider does not implement: typed, naming the method and the status.
         const unimplemented = yield* Effect.flip(provider.call("ApplyResourceChange", { type_name: "fixture_thing" }))
-        expect(unimplemented).toMatchObject({ _tag: "CallError", reason: "protocol", command: "tfplugin5.Provider/ApplyResourceChange" })
+        expect(unimplemented).toMatchObject({ _tag: "CallError", reason: "unimplemented", command: "tfplugin5.Provider/ApplyResourceChange" })
+        expect(unimplemented.message).toMatch(/does not implement this method or service/)
         expect(unimplemented.message).toMatch(/tfplugin5\.Provider\/ApplyResourceChange/)
         expect(unimplemented.message).toMatch(/UNIMPLEMENTED/)
         expect(unimplemented.cause).toMatchObject({ _tag: "GoPluginCallError", code: "UNIMPLEMENTED" })
@@ -185,7 +186,8 @@ describe("a Terraform-provider-style go-plugin binary, hosted from the docs' Ter
         const caller = yield* container.run("fixture_small")
         const provider = JsonClient.fromCaller<Provider>(caller, "tfplugin5.Provider")
         const tooBig = yield* Effect.flip(provider.call("GetSchema", {}, { timeout: "15 seconds" }))
-        expect(tooBig).toMatchObject({ _tag: "CallError", plugin: "fixture_small", command: "tfplugin5.Provider/GetSchema", reason: "protocol" })
+        expect(tooBig).toMatchObject({ _tag: "CallError", plugin: "fixture_small", command: "tfplugin5.Provider/GetSchema", reason: "too-large" })
+        expect(tooBig.message).toMatch(/max_receive_bytes in \[plugins\.fixture_small\.go_plugin\]/)
         expect(tooBig.cause).toMatchObject({ _tag: "GoPluginCallError", code: "RESOURCE_EXHAUSTED" })
         // grpc-js's own words, with the limit and the size that exceeded it.
         expect(tooBig.message).toMatch(new RegExp(`RESOURCE_EXHAUSTED.*larger than max \\(\\d+ vs\\.? ${FOUR_MIB}\\)`))
@@ -221,6 +223,7 @@ describe("a Terraform-provider-style plugin through the CLI, same config", () =>
     expect(small.stdout).toBe("")
     expect(small.stderr).toMatch(/fixture_small/)
     expect(small.stderr).toMatch(new RegExp(`GetSchema: RESOURCE_EXHAUSTED: Received message larger than max \\(\\d+ vs\\.? ${FOUR_MIB}\\)`))
+    expect(small.stderr).toMatch(/max_receive_bytes/)
     const stop = await goplugin(dir, ["call", "app", "fixture", "tfplugin5.Provider/Stop", "--data", "{}"])
     expect(stop.code).not.toBe(0)
     expect(stop.stderr).toMatch(/tfplugin5\.Provider\/Stop.*UNIMPLEMENTED/)

@@ -10,6 +10,9 @@ import type { CallFailure } from "../CallErrors.js"
 /** grpc-js's words for an UNAVAILABLE call that never reached a connection. */
 const NO_CONNECTION = /ECONNREFUSED|ENOENT|No connection established|failed to connect/i
 
+/** grpc-js's and grpc-go's words for a message over a size limit. */
+const TOO_LARGE = /larger than max|message too large|exceeds the (maximum|limit)/i
+
 /** The `CallError` reason of a status; `details` tells an UNAVAILABLE never sent from one lost on the way. */
 export const reasonOfStatus = (code: grpc.status, details: string): typeof CallFailure.Type => {
   switch (code) {
@@ -21,8 +24,10 @@ export const reasonOfStatus = (code: grpc.status, details: string): typeof CallF
     case grpc.status.CANCELLED:
       return "interrupted"
     case grpc.status.RESOURCE_EXHAUSTED:
+      // A message over a receive or send limit (grpc-js and grpc-go word it so); otherwise the plugin's own quota.
+      return TOO_LARGE.test(details) ? "too-large" : "remote"
     case grpc.status.UNIMPLEMENTED:
-      return "protocol"
+      return "unimplemented"
     default:
       return "remote"
   }
