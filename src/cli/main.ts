@@ -8,7 +8,9 @@
 import * as CliConfig from "@effect/cli/CliConfig"
 import * as Command from "@effect/cli/Command"
 import * as ValidationError from "@effect/cli/ValidationError"
-import * as NodeContext from "@effect/platform-node/NodeContext"
+import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
+import * as NodePath from "@effect/platform-node/NodePath"
+import * as NodeTerminal from "@effect/platform-node/NodeTerminal"
 import { Cause, Console, Effect, Either, Exit, Layer, Logger, LogLevel } from "effect"
 import * as fs from "node:fs"
 import * as Discover from "../Discover.js"
@@ -65,7 +67,10 @@ const stderrLogger = Logger.withConsoleError(HostLogger.make({ time: false, comp
 
 /** What {@link runCli} needs: the platform, the library's services, the CLI's logger and minimum level. */
 export const services = Layer.mergeAll(
-  NodeContext.layer,
+  // What @effect/cli needs, not all of NodeContext: its command executor and worker manager cost start-up time.
+  NodeFileSystem.layer,
+  NodePath.layer,
+  NodeTerminal.layer,
   Discover.layerNode,
   PluginServices.layer(),
   CliConfig.layer({ showBuiltIns: false }),
