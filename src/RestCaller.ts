@@ -30,9 +30,15 @@ type Where = { readonly host: string; readonly port: number } | { readonly socke
 const whereOf = (target: NetworkTarget): Where =>
   target.address._tag === "Tcp" ? { host: target.address.host, port: target.address.port } : { socketPath: target.address.path }
 
-/** The `Host` header node:http would write itself: `host:port` (an IPv6 host in brackets), "localhost" on a unix socket. */
-const hostHeaderOf = (where: Where): string =>
-  "socketPath" in where ? "localhost" : `${where.host.includes(":") ? `[${where.host}]` : where.host}:${where.port}`
+/**
+ * The `Host` header node:http would write itself: the host (an IPv6 address in brackets), then `:port`
+ * unless it is 80; "localhost" on a unix socket.
+ */
+const hostHeaderOf = (where: Where): string => {
+  if ("socketPath" in where) return "localhost"
+  const host = where.host.includes(":") && !where.host.startsWith("[") ? `[${where.host}]` : where.host
+  return where.port === 80 ? host : `${host}:${where.port}`
+}
 
 const isSuccessStatus = (status: number) => status >= 200 && status < 300
 
