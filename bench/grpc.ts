@@ -21,13 +21,20 @@ interface RawPluginClient extends grpc.Client {
     metadata: grpc.Metadata,
     callback: (error: grpc.ServiceError | null, response?: ExecResponse) => void
   ): grpc.ClientUnaryCall
+  Exec(
+    request: { Command: string; Payload: string },
+    metadata: grpc.Metadata,
+    options: grpc.CallOptions,
+    callback: (error: grpc.ServiceError | null, response?: ExecResponse) => void
+  ): grpc.ClientUnaryCall
 }
 
 /**
  * The client a user would write by hand from the proto: default channel options, the metadata the
- * library sends (x-host and, when the plugin was given one, the bearer token).
+ * library sends (x-host and, when the plugin was given one, the bearer token). `deadlineMillis` (not
+ * used by the bench rows) adds a per-call deadline, to price it on its own.
  */
-export const rawGrpcClient = (port: number, token: string | undefined) => {
+export const rawGrpcClient = (port: number, token: string | undefined, deadlineMillis?: number) => {
   const definition = protoLoader.loadSync(path.join(root, "proto", "plugin.proto"), {
     keepCase: true,
     longs: String,
@@ -45,11 +52,13 @@ export const rawGrpcClient = (port: number, token: string | undefined) => {
   const exec = (command: string, payload: Uint8Array): Promise<Uint8Array> =>
     new Promise((resolve, reject) => {
       const hex = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString("hex")
-      client.Exec({ Command: command, Payload: hex }, metadata, (error, response) => {
+      const callback = (error: grpc.ServiceError | null, response?: ExecResponse) => {
         if (error !== null) return reject(error)
         if (response?.Status !== "success") return reject(new Error(`Status ${JSON.stringify(response?.Status)}`))
         resolve(new Uint8Array(Buffer.from(response.Data?.Response ?? "", "hex")))
-      })
+      }
+      if (deadlineMillis === undefined) client.Exec({ Command: command, Payload: hex }, metadata, callback)
+      else client.Exec({ Command: command, Payload: hex }, metadata, { deadline: Date.now() + deadlineMillis }, callback)
     })
   return { exec, close: () => client.close() }
 }

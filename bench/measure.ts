@@ -87,23 +87,40 @@ const baselineRate = (call: () => Promise<unknown>, inFlight: number, millis: nu
     return count / ((now() - start) / 1000)
   })
 
-/** Calls per second with `inFlight` concurrent callers: the median of alternating blocks of `millis` each. */
+/**
+ * Calls per second with `inFlight` concurrent callers: the median of alternating blocks of `millis` each.
+ * `inEffect`, when given, is the baseline's own call wrapped in `Effect.promise` and driven from fibers
+ * exactly like the library (measured in every block too, after the pair): what any Effect host pays
+ * before the library does anything, reported as context beside the target row.
+ */
 export const interleavedThroughput = (
   contender: Contender,
-  options: { readonly inFlight: number; readonly blocks: number; readonly millis: number; readonly warmupMillis: number }
-): Effect.Effect<{ readonly library: number; readonly baseline: number; readonly blocks: Latencies }, unknown> =>
+  options: { readonly inFlight: number; readonly blocks: number; readonly millis: number; readonly warmupMillis: number },
+  inEffect?: Effect.Effect<unknown, unknown>
+): Effect.Effect<
+  { readonly library: number; readonly baseline: number; readonly inEffect: number | undefined; readonly blocks: Latencies },
+  unknown
+> =>
   Effect.gen(function*() {
     yield* libraryRate(contender.library, options.inFlight, options.warmupMillis)
     yield* baselineRate(contender.baseline, options.inFlight, options.warmupMillis)
+    if (inEffect !== undefined) yield* libraryRate(inEffect, options.inFlight, options.warmupMillis)
     const library: Array<number> = []
     const baseline: Array<number> = []
+    const wrapped: Array<number> = []
     for (let b = 0; b < options.blocks; b++) {
       const libraryFirst = b % 2 === 0
       if (libraryFirst) library.push(yield* libraryRate(contender.library, options.inFlight, options.millis))
       baseline.push(yield* baselineRate(contender.baseline, options.inFlight, options.millis))
       if (!libraryFirst) library.push(yield* libraryRate(contender.library, options.inFlight, options.millis))
+      if (inEffect !== undefined) wrapped.push(yield* libraryRate(inEffect, options.inFlight, options.millis))
     }
-    return { library: median(library), baseline: median(baseline), blocks: { library, baseline } }
+    return {
+      library: median(library),
+      baseline: median(baseline),
+      inEffect: inEffect === undefined ? undefined : median(wrapped),
+      blocks: { library, baseline }
+    }
   })
 
 /** Human size: 16 B, 1 KiB, 64 KiB, 1 MiB. */
@@ -196,7 +213,8 @@ export const transportRows = (bench: TransportBench, options: BenchOptions, payl
     const small = payloadOf(16)
     const rate = yield* interleavedThroughput(
       { library: bench.library(small), baseline: () => bench.baseline(small) },
-      { inFlight: bench.inFlight, blocks: options.quick ? 2 : 6, millis: options.quick ? 300 : 1000, warmupMillis: 500 }
+      { inFlight: bench.inFlight, blocks: options.quick ? 2 : 6, millis: options.quick ? 300 : 1000, warmupMillis: 500 },
+      Effect.promise(() => bench.baseline(small))
     )
     yield* progress(`${bench.group} throughput: ${pair(rate.library, rate.baseline, "calls/s")}`)
     rows.push({
@@ -209,6 +227,17 @@ export const transportRows = (bench: TransportBench, options: BenchOptions, payl
       baselineName: bench.baselineName,
       target: bench.throughputTarget,
       note: `median of ${rate.blocks.library.length} blocks per side`
+    })
+    // Context, no target: the same baseline client called from Effect fibers instead of a Promise loop.
+    rows.push({
+      id: `${bench.idPrefix}.throughput.baseline-in-effect`,
+      group: bench.group,
+      label: `throughput 16 B, ${bench.inFlight} in flight: baseline client driven from Effect fibers`,
+      unit: "calls/s",
+      library: rate.inEffect ?? null,
+      baseline: rate.baseline,
+      baselineName: bench.baselineName,
+      note: "context for the throughput row: the baseline's own calls in Effect.promise, run like the library's"
     })
     return rows
   })

@@ -84,19 +84,23 @@ export const make = (target: NetworkTarget): Effect.Effect<Caller, never, Scope.
         return withContext
       }
 
-      /** One unary call; the answer is decoded inside the callback (no extra step per call). */
+      /**
+       * One unary call; the answer is decoded inside the callback (no extra step per call). `request`
+       * is the Exec request, or undefined for Ping.
+       */
       const call = <A>(
         operation: "ping" | "exec",
         command: string | undefined,
         timeoutMillis: number,
-        invoke: (options: grpc.CallOptions, callback: Callback) => grpc.ClientUnaryCall,
+        request: { Command: string; Payload: string } | undefined,
+        callMetadata: grpc.Metadata,
         decode: (response: string) => A | undefined,
         onVars?: CallOptions["onVars"]
       ): Effect.Effect<A, CallError> =>
         Effect.async<A, CallError>((resume) => {
           const fail = (reason: CallError["reason"], detail: string) =>
             resume(Effect.fail(callError(target, operation, command, reason, detail)))
-          const pending = invoke({ deadline: Date.now() + timeoutMillis }, (error, response) => {
+          const callback: Callback = (error, response) => {
             if (error !== null) {
               const detail = `${grpc.status[error.code] ?? error.code}: ${plainDetail(error)}`
               return fail(reasonOfStatus(error.code, error.details ?? ""), detail)
@@ -113,28 +117,34 @@ export const make = (target: NetworkTarget): Effect.Effect<Caller, never, Scope.
             const vars = response?.Data?.Vars
             if (onVars !== undefined && vars != null && Object.keys(vars).length > 0) onVars(vars)
             resume(Effect.succeed(value))
-          })
+          }
+          const options = { deadline: Date.now() + timeoutMillis }
+          const pending = request === undefined
+            ? client.Ping({}, callMetadata, options, callback)
+            : client.Exec(request, callMetadata, options, callback)
           return Effect.sync(() => pending.cancel())
         })
 
+      const execSpan = { plugin: target.plugin, protocol: "grpc" }
       return {
         host: target.host,
         plugin: target.plugin,
         protocol: "grpc",
-        ping: call("ping", undefined, timeoutMillis(target), (options, callback) =>
-          client.Ping({}, metadata, options, callback), (answer) => answer).pipe(
-            callSpan(target.traceCalls, "Caller.ping", { plugin: target.plugin, protocol: "grpc" })
-          ),
-        exec: (command, payload, options) =>
-          call(
+        ping: call("ping", undefined, timeoutMillis(target), undefined, metadata, (answer) => answer).pipe(
+          callSpan(target.traceCalls, "Caller.ping", { plugin: target.plugin, protocol: "grpc" })
+        ),
+        exec: (command, payload, options) => {
+          const exec = call(
             "exec",
             command,
             timeoutMillis(target, options),
-            (callOptions, callback) =>
-              client.Exec({ Command: command, Payload: toHex(payload) }, metadataFor(options), callOptions, callback),
+            { Command: command, Payload: toHex(payload) },
+            metadataFor(options),
             fromHex,
             options?.onVars
-          ).pipe(callSpan(target.traceCalls, "Caller.exec", { plugin: target.plugin, command, protocol: "grpc" }))
+          )
+          return target.traceCalls ? callSpan(true, "Caller.exec", { ...execSpan, command })(exec) : exec
+        }
       }
     }
   )

@@ -30,7 +30,42 @@ type Where = { readonly host: string; readonly port: number } | { readonly socke
 const whereOf = (target: NetworkTarget): Where =>
   target.address._tag === "Tcp" ? { host: target.address.host, port: target.address.port } : { socketPath: target.address.path }
 
+/**
+ * The `Host` header node:http would write itself: the host (an IPv6 address in brackets), then `:port`
+ * unless it is 80; "localhost" on a unix socket.
+ */
+const hostHeaderOf = (where: Where): string => {
+  if ("socketPath" in where) return "localhost"
+  const host = where.host.includes(":") && !where.host.startsWith("[") ? `[${where.host}]` : where.host
+  return where.port === 80 ? host : `${host}:${where.port}`
+}
+
 const isSuccessStatus = (status: number) => status >= 200 && status < 300
+
+/**
+ * What every request of one caller shares, built once. The headers go to node:http as a flat
+ * `[name, value, …]` array, which it writes as given (still validating each), instead of copying an
+ * object into its header map one `setHeader` at a time; they are the ones node:http wrote before,
+ * in the same order: `x-host`, `authorization`, the pipeline's `x-goplugin-*`, `content-type`,
+ * `content-length`, `Host` (it adds `Connection: keep-alive` itself).
+ */
+interface Route {
+  readonly agent: http.Agent
+  readonly where: Where
+  readonly target: NetworkTarget
+  readonly identity: ReadonlyArray<string>
+  readonly hostHeader: string
+}
+
+const headersOf = (route: Route, body: string | undefined, options: CallOptions | undefined): Array<string> => {
+  const headers = route.identity.slice()
+  if (options?.pipeline !== undefined) {
+    for (const [name, value] of contextHeaders(options.pipeline)) headers.push(name, value)
+  }
+  if (body !== undefined) headers.push("content-type", "application/json", "content-length", String(Buffer.byteLength(body)))
+  headers.push("Host", route.hostHeader)
+  return headers
+}
 
 /**
  * One HTTP exchange. Everything happens inside one `Effect.async` callback, which keeps the per-call
@@ -39,9 +74,7 @@ const isSuccessStatus = (status: number) => status >= 200 && status < 300
  * AbortController per call), and the answer is decoded in place by `decode`.
  */
 const exchange = <A>(
-  agent: http.Agent,
-  where: Where,
-  target: NetworkTarget,
+  route: Route,
   operation: Operation,
   command: string | undefined,
   body: string | undefined,
@@ -50,6 +83,7 @@ const exchange = <A>(
   options?: CallOptions
 ): Effect.Effect<A, CallError> =>
   Effect.async<A, CallError>((resume) => {
+    const { target } = route
     let done = false
     const fail = (reason: CallError["reason"], detail: string) => {
       if (done) return
@@ -57,20 +91,12 @@ const exchange = <A>(
       clearTimeout(timer)
       resume(Effect.fail(callError(target, operation, command, reason, detail)))
     }
-    const headers: http.OutgoingHttpHeaders = { "x-host": target.host, authorization: `Bearer ${target.token}` }
-    if (options?.pipeline !== undefined) {
-      for (const [name, value] of contextHeaders(options.pipeline)) headers[name] = value
-    }
-    if (body !== undefined) {
-      headers["content-type"] = "application/json"
-      headers["content-length"] = Buffer.byteLength(body)
-    }
     const request = http.request({
-      agent,
-      ...where,
+      agent: route.agent,
+      ...route.where,
       method: body === undefined ? "GET" : "POST",
       path: operation === "ping" ? "/ping" : "/exec",
-      headers
+      headers: headersOf(route, body, options)
     })
     const timer = setTimeout(() => {
       fail("timeout", `no answer within ${limitMillis} ms`)
@@ -82,15 +108,18 @@ const exchange = <A>(
       fail(NEVER_SENT.has(code) ? "refused" : LOST_IN_FLIGHT.has(code) ? "dropped" : "protocol", describe(error))
     })
     request.on("response", (response) => {
-      const chunks: Array<Buffer> = []
+      let first: Buffer | undefined
+      let more: Array<Buffer> | undefined
       let size = 0
       response.on("data", (chunk: Buffer) => {
         size += chunk.length
         if (size > target.maxResponseBytes) {
           fail("protocol", `answer larger than the limit of ${target.maxResponseBytes} bytes`)
           request.destroy()
+        } else if (first === undefined) {
+          first = chunk
         } else {
-          chunks.push(chunk)
+          ;(more ??= [first]).push(chunk)
         }
       })
       // A connection that closes in the middle of the answer surfaces here (as "aborted").
@@ -98,7 +127,7 @@ const exchange = <A>(
       response.on("end", () => {
         if (done) return
         const status = response.statusCode ?? 0
-        const text = (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)).toString("utf8")
+        const text = more !== undefined ? Buffer.concat(more).toString("utf8") : first === undefined ? "" : first.toString("utf8")
         let parsed: unknown
         try {
           parsed = JSON.parse(text)
@@ -145,25 +174,33 @@ export const make = (target: NetworkTarget): Effect.Effect<Caller, never, Scope.
     ),
     (agent): Caller => {
       const where = whereOf(target)
+      const route: Route = {
+        agent,
+        where,
+        target,
+        identity: ["x-host", target.host, "authorization", `Bearer ${target.token}`],
+        hostHeader: hostHeaderOf(where)
+      }
+      const execSpan = { plugin: target.plugin, protocol: "rest" }
       return {
-      host: target.host,
-      plugin: target.plugin,
-      protocol: "rest",
-      ping: exchange(agent, where, target, "ping", undefined, undefined, timeoutMillis(target), asIs).pipe(
-        callSpan(target.traceCalls, "Caller.ping", { plugin: target.plugin, protocol: "rest" })
-      ),
-      exec: (command, payload, options) =>
-        exchange(
-          agent,
-          where,
-          target,
-          "exec",
-          command,
-          `{"command":${JSON.stringify(command)},"payload":"${toHex(payload)}"}`,
-          timeoutMillis(target, options),
-          fromHex,
-          options
-        ).pipe(callSpan(target.traceCalls, "Caller.exec", { plugin: target.plugin, command, protocol: "rest" }))
+        host: target.host,
+        plugin: target.plugin,
+        protocol: "rest",
+        ping: exchange(route, "ping", undefined, undefined, timeoutMillis(target), asIs).pipe(
+          callSpan(target.traceCalls, "Caller.ping", { plugin: target.plugin, protocol: "rest" })
+        ),
+        exec: (command, payload, options) => {
+          const call = exchange(
+            route,
+            "exec",
+            command,
+            `{"command":${JSON.stringify(command)},"payload":"${toHex(payload)}"}`,
+            timeoutMillis(target, options),
+            fromHex,
+            options
+          )
+          return target.traceCalls ? callSpan(true, "Caller.exec", { ...execSpan, command })(call) : call
+        }
       }
     }
   )
