@@ -1,0 +1,77 @@
+/**
+ * The cached checksum verification every launch runs: an unchanged, settled file is not read again;
+ * a file replaced by another (new inode) or edited in place (same inode, same size, mtime set back)
+ * is read again and refused; a file changed moments ago is read on every check.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, Layer } from "effect"
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { makeVerifyCache, SETTLED_NANOS } from "../src/internal/verifyCache.js"
+import * as Md5Checker from "../src/Md5Checker.js"
+import { md5Of, tempDir } from "./helpers.js"
+
+/** The real checker, counting the files it reads. */
+const countingChecker = () => {
+  const reads: Array<string> = []
+  const layer = Layer.succeed(Md5Checker.Md5Checker, {
+    digest: (file) => Effect.flatMap(Effect.sync(() => reads.push(file)), () => Md5Checker.digestFile(file, ["md5"])).pipe(Effect.map((d) => d.md5)),
+    verify: (plugin, file, expected) => Effect.zipRight(Effect.sync(() => reads.push(file)), Md5Checker.verifyFile(plugin, file, expected))
+  })
+  return { reads, layer }
+}
+
+const settle = Effect.sleep(`${Number(SETTLED_NANOS / 1_000_000n) + 200} millis`)
+
+describe("verifyCache", () => {
+  it.scopedLive("a settled file is read once; a same-inode edit (same size, mtime set back) and a swap are read again and refused", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      const edited = path.join(dir, "edited")
+      const swapped = path.join(dir, "swapped")
+      fs.writeFileSync(edited, "#!/bin/sh\necho good\n")
+      fs.writeFileSync(swapped, "#!/bin/sh\necho good\n")
+      const expected = { md5: md5Of(edited) }
+      yield* settle
+      const { layer, reads } = countingChecker()
+      const verify = yield* makeVerifyCache
+      const check = (file: string) => Effect.provide(verify("p", file, expected), layer)
+
+      yield* check(edited)
+      yield* check(edited)
+      yield* check(swapped)
+      yield* check(swapped)
+      // Each file was read once: the second check of each was answered from the cache.
+      expect(reads).toEqual([edited, swapped])
+
+      // In place: the same inode and size, a different byte, and the old mtime restored.
+      const { ino, mtime, atime } = fs.statSync(edited)
+      const handle = fs.openSync(edited, "r+")
+      fs.writeSync(handle, "E", "#!/bin/sh\necho ".length)
+      fs.closeSync(handle)
+      fs.utimesSync(edited, atime, mtime)
+      expect(fs.statSync(edited).ino).toBe(ino)
+      expect(fs.statSync(edited).mtimeMs).toBe(mtime.getTime())
+      const editError = yield* Effect.flip(check(edited))
+      expect(editError).toMatchObject({ _tag: "ChecksumMismatch", file: edited, expected: expected.md5 })
+
+      // Swapped: another file renamed over it, same content length.
+      const replacement = path.join(dir, "replacement")
+      fs.writeFileSync(replacement, "#!/bin/sh\necho evil\n")
+      fs.renameSync(replacement, swapped)
+      const swapError = yield* Effect.flip(check(swapped))
+      expect(swapError).toMatchObject({ _tag: "ChecksumMismatch", file: swapped })
+      expect(reads).toEqual([edited, swapped, edited, swapped])
+    }), 20_000)
+
+  it.scopedLive("a file changed moments ago is read on every check (its timestamps may not have ticked yet)", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      const fresh = path.join(dir, "fresh")
+      fs.writeFileSync(fresh, "#!/bin/sh\necho fresh\n")
+      const { layer, reads } = countingChecker()
+      const verify = yield* makeVerifyCache
+      for (let i = 0; i < 3; i++) yield* Effect.provide(verify("p", fresh, { md5: md5Of(fresh) }), layer)
+      expect(reads).toEqual([fresh, fresh, fresh])
+    }))
+})
