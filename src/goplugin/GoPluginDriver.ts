@@ -25,7 +25,7 @@ import { type GoPluginSettings, resolvePaths } from "./GoPluginSettings.js"
 import type { Handshake } from "./Handshake.js"
 import * as HclogLine from "./HclogLine.js"
 import { accept, EXIT_GRACE, launchEnv } from "./Launch.js"
-import { callFailed, unary } from "./Rpc.js"
+import { callFailed } from "./Rpc.js"
 import * as SelfSignedCertificate from "./SelfSignedCertificate.js"
 import { loadProtos, type Protos, serviceDefinition } from "./ServiceClient.js"
 
@@ -170,7 +170,7 @@ const makeCaller = (target: GoPluginTarget, connection: Connection) =>
         const loaded = yield* Effect.mapError(protos, (error) => refused(command, error.message))
         const method = yield* Either.mapLeft(methodOf(command, loaded), (detail) => refused(command, detail))
         const request = yield* Either.mapLeft(requestOf(payload), (detail) => refused(command, detail))
-        const answer = yield* unary(connection.client, method, request, options?.timeout ?? target.timeout).pipe(
+        const answer = yield* connection.unary(method, request, options?.timeout ?? target.timeout).pipe(
           Effect.mapError((failure) => failed("exec", command)(callFailed(where, command, failure)))
         )
         return encoder.encode(toJson(answer))

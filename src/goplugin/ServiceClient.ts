@@ -10,7 +10,7 @@ import { Duration, Effect, Either } from "effect"
 import * as path from "node:path"
 import { type BrokerTlsUnsupported, GoPluginCallError, ProtoLoadError } from "./GoPluginError.js"
 import { loaderOptions } from "./Protocol.js"
-import { callFailed, unary } from "./Rpc.js"
+import { callFailed, type RpcFailure, unary } from "./Rpc.js"
 
 /**
  * Loaded `.proto` files.
@@ -83,11 +83,16 @@ export interface ServiceClient<M extends Methods = Methods> {
   ) => Effect.Effect<M[K]["response"], GoPluginCallError | BrokerTlsUnsupported>
 }
 
-/** Where calls go: a channel to the plugin (or a brokered service) and who it is, for errors. */
+/**
+ * Where calls go: a channel to the plugin (or a brokered service) and who it is, for errors. A
+ * {@link Connection} is one, and its own `unary` (its HTTP/2 session) carries the calls.
+ */
 export interface ClientTarget {
   readonly host: string
   readonly plugin: string
   readonly client: grpc.Client
+  /** Unary calls over something leaner than `client`, used instead of it when present. */
+  readonly unary?: <Req, Res>(method: grpc.MethodDefinition<Req, Res>, request: Req, timeout: Duration.DurationInput) => Effect.Effect<Res, RpcFailure>
 }
 
 /**
@@ -128,7 +133,9 @@ export const make = <M extends Methods = Methods>(
             })
           )
         }
-        return unary(target.client, definition, request, options?.timeout ?? defaultTimeout).pipe(
+        const timeout = options?.timeout ?? defaultTimeout
+        const call = target.unary === undefined ? unary(target.client, definition, request, timeout) : target.unary(definition, request, timeout)
+        return call.pipe(
           Effect.mapError((failure) => callFailed(where, name, failure)),
           Effect.withSpan("GoPlugin.call", { attributes: { ...where, method: name } })
         )
