@@ -1,9 +1,10 @@
 /**
- * A lean gRPC client over one `node:http2` session to a go-plugin plugin: unary calls and the two
+ * A lean gRPC client over one HTTP/2 connection to a go-plugin plugin: unary calls and the two
  * long-lived streams (broker, stdio) of a connection. It exists for speed: @grpc/grpc-js spends
- * ~300–500 µs of CPU per unary call and milliseconds on a channel's first connect, which made calls
- * to a go-plugin plugin several times slower than go-plugin's own Go host (docs/benchmarks.md). Here a
- * call is one HTTP/2 stream: the request framed, `te: trailers`, `grpc-timeout` from the deadline, the
+ * ~300–500 µs of CPU per unary call and milliseconds on a channel's first connect, and `node:http2`
+ * alone ~150–250 µs per request, which made calls to a go-plugin plugin two to four times slower
+ * than go-plugin's own Go host (docs/benchmarks.md); the HTTP/2 framing is therefore this project's
+ * own minimal client (`internal/http2Client.ts`, `internal/hpack.ts`). A call is one HTTP/2 stream: the request framed, `te: trailers`, `grpc-timeout` from the deadline, the
  * status read from trailers (or trailers-only headers, the HTTP status, or RST_STREAM), an answer
  * refused once it announces more than the receive cap, and RST_STREAM(CANCEL) when the caller gives up.
  *
@@ -15,10 +16,12 @@
  */
 import { type MethodDefinition, status as Status } from "@grpc/grpc-js"
 import { Duration, Effect, type Scope } from "effect"
-import * as http2 from "node:http2"
 import * as net from "node:net"
 import * as tls from "node:tls"
 import { type CallStatus, frame, httpStatusOf, messageReader, resetStatusOf, statusOf, timeoutHeader } from "../internal/grpcWire.js"
+import * as Hpack from "../internal/hpack.js"
+import type { HeaderList } from "../internal/hpack.js"
+import * as Http2Client from "../internal/http2Client.js"
 
 /**
  * Where the plugin listens, as its handshake announced it.
@@ -90,26 +93,22 @@ export interface SessionOptions {
   readonly maxReceiveBytes: number
 }
 
-const { NGHTTP2_CANCEL } = http2.constants
-
 /** grpc-js's words for a call that never reached a connection, which the status mapping reads as "refused". */
 const NOT_CONNECTED = "No connection established"
-
-const socketOf = (options: SessionOptions): net.Socket => {
-  const { endpoint } = options
-  const where = endpoint.network === "unix" ? { path: endpoint.address } : hostAndPort(endpoint.address)
-  return options.tls === undefined
-    ? net.connect(where)
-    : tls.connect({ ...where, ...options.tls, servername: "localhost", ALPNProtocols: ["h2"] })
-}
 
 const hostAndPort = (address: string): { host: string; port: number } => {
   const colon = address.lastIndexOf(":")
   return { host: address.slice(0, colon).replace(/^\[|\]$/g, ""), port: Number(address.slice(colon + 1)) }
 }
 
-/** A larger window than HTTP/2's 64 KiB default, so large answers (provider schemas) need fewer round trips. */
-const WINDOW_BYTES = 4 * 1024 * 1024
+/** Connects the socket (and TLS: the plugin's certificate as the only root, name `localhost`). */
+const socketOf = (options: SessionOptions, connected: () => void): net.Socket => {
+  const { endpoint } = options
+  const where = endpoint.network === "unix" ? { path: endpoint.address } : hostAndPort(endpoint.address)
+  return options.tls === undefined
+    ? net.connect(where, connected)
+    : tls.connect({ ...where, ...options.tls, servername: "localhost", ALPNProtocols: ["h2"] }, connected)
+}
 
 /**
  * Opens the session once the socket (and TLS) is up and the server's settings arrived; closes it with
@@ -119,69 +118,71 @@ const WINDOW_BYTES = 4 * 1024 * 1024
  */
 export const open = (options: SessionOptions): Effect.Effect<GrpcSession, string, Scope.Scope> =>
   Effect.acquireRelease(
-    Effect.async<http2.ClientHttp2Session, string>((resume) => {
-      const session = http2.connect(options.tls === undefined ? "http://localhost" : "https://localhost", {
-        createConnection: () => socketOf(options),
-        settings: { initialWindowSize: WINDOW_BYTES, enablePush: false }
+    Effect.async<Http2Client.Http2Client, string>((resume) => {
+      let client: Http2Client.Http2Client | undefined
+      const socket = socketOf(options, () => {
+        socket.off("error", early)
+        client = Http2Client.start(socket, (error) => resume(error === undefined ? Effect.succeed(client!) : Effect.fail(error)))
       })
-      const failed = (error: Error) => {
-        session.destroy()
-        resume(Effect.fail(error.message))
-      }
-      session.once("error", failed)
-      session.once("connect", () => {
-        session.off("error", failed)
-        // Errors after the start end the session; each call reports its own status.
-        session.on("error", () => {})
-        session.setLocalWindowSize(WINDOW_BYTES)
-        resume(Effect.succeed(session))
-      })
-      return Effect.sync(() => session.destroy())
+      const early = (error: Error) => resume(Effect.fail(error.message))
+      socket.once("error", early)
+      return Effect.sync(() => (client === undefined ? socket.destroy() : client.destroy()))
     }),
-    (session) => Effect.sync(() => session.destroy())
-  ).pipe(Effect.map((session) => over(session, options.maxReceiveBytes)))
+    (client) => Effect.sync(() => client.destroy())
+  ).pipe(Effect.map((client) => over(client, options)))
 
-interface Call {
-  readonly stream: http2.ClientHttp2Stream
+const header = (headers: HeaderList, name: string): string | undefined => {
+  for (const [key, value] of headers) if (key === name) return value
+  return undefined
 }
 
-/** The client over an open session. */
-const over = (session: http2.ClientHttp2Session, maxReceiveBytes: number): GrpcSession => {
+/** The status a header block carries (trailers, or trailers-only headers), if any. */
+const statusIn = (headers: HeaderList): CallStatus | undefined => {
+  const code = header(headers, "grpc-status")
+  return code === undefined ? undefined : statusOf({ "grpc-status": code, "grpc-message": header(headers, "grpc-message") })
+}
+
+/** The client over an open connection. */
+const over = (client: Http2Client.Http2Client, options: SessionOptions): GrpcSession => {
+  const { maxReceiveBytes } = options
+  // Pseudo-headers first (RFC 9113 8.3), then the fixed ones; only :path and grpc-timeout vary.
+  const head = Buffer.concat([Hpack.indexed(3), Hpack.indexed(options.tls === undefined ? 6 : 7)])
+  const fixed = Buffer.concat([
+    Hpack.literal(1, "localhost"),
+    Hpack.literal(31, "application/grpc"),
+    Hpack.literal("te", "trailers"),
+    Hpack.literal(58, "goplugin-effect")
+  ])
+  const paths = new Map<string, Buffer>()
+  const pathOf = (path: string): Buffer => {
+    let encoded = paths.get(path)
+    if (encoded === undefined) {
+      encoded = Hpack.literal(4, path)
+      paths.set(path, encoded)
+    }
+    return encoded
+  }
+
   /**
    * Starts a call: `onMessage` for each message, `onEnd` once with the status. `undefined` when the
-   * session can no longer open streams (`onEnd` has been told why).
+   * connection can no longer open streams (`onEnd` has been told why).
    */
   const start = <Req, Res>(
     method: MethodDefinition<Req, Res>,
     timeoutMillis: number | undefined,
     onMessage: (message: Res) => void,
-    onEnd: (status: CallStatus) => void
-  ): Call | undefined => {
-    if (session.closed || session.destroyed) {
-      onEnd({ code: Status.UNAVAILABLE, details: `${NOT_CONNECTED}: the connection to the plugin is closed` })
-      return undefined
-    }
-    const headers: http2.OutgoingHttpHeaders = {
-      ":method": "POST",
-      ":path": method.path,
-      "content-type": "application/grpc",
-      te: "trailers",
-      "user-agent": "goplugin-effect"
-    }
-    if (timeoutMillis !== undefined) headers["grpc-timeout"] = timeoutHeader(timeoutMillis)
-    let stream: http2.ClientHttp2Stream
-    try {
-      stream = session.request(headers, { endStream: false })
-    } catch (error) {
-      onEnd({ code: Status.UNAVAILABLE, details: `${NOT_CONNECTED}: ${(error as Error).message}` })
-      return undefined
-    }
+    onEnd: (status: CallStatus) => void,
+    request?: Buffer
+  ): Http2Client.ClientStream | undefined => {
+    const block = timeoutMillis === undefined
+      ? Buffer.concat([head, pathOf(method.path), fixed])
+      : Buffer.concat([head, pathOf(method.path), fixed, Hpack.literal("grpc-timeout", timeoutHeader(timeoutMillis))])
     let final: CallStatus | undefined
-    let ended = false
-    const end = (status: CallStatus) => {
-      if (ended) return
-      ended = true
-      onEnd(status)
+    let headersSeen = false
+    const refuse = (status: CallStatus) => {
+      final ??= status
+      stream?.cancel()
+      onEnd(final)
     }
     const read = messageReader(maxReceiveBytes, (bytes) => {
       if (final !== undefined) return
@@ -189,39 +190,36 @@ const over = (session: http2.ClientHttp2Session, maxReceiveBytes: number): GrpcS
       try {
         message = method.responseDeserialize(bytes)
       } catch (error) {
-        final = { code: Status.INTERNAL, details: `the answer could not be decoded: ${(error as Error).message}` }
-        stream.close(NGHTTP2_CANCEL)
-        return
+        return refuse({ code: Status.INTERNAL, details: `the answer could not be decoded: ${(error as Error).message}` })
       }
       onMessage(message)
-    }, (refused) => {
-      final = refused
-      stream.close(NGHTTP2_CANCEL)
-    })
-    stream.on("response", (responseHeaders) => {
-      const httpStatus = Number(responseHeaders[":status"])
-      if (httpStatus !== 200) final ??= httpStatusOf(httpStatus)
-      else final ??= statusOf(responseHeaders)
-    })
-    stream.on("data", read)
-    stream.on("trailers", (trailers) => {
-      final ??= statusOf(trailers) ?? { code: Status.INTERNAL, details: "the answer's trailers carry no grpc-status" }
-    })
-    // A reset or a lost connection also emits "error"; "close" reports it.
-    stream.on("error", () => {})
-    stream.on("close", () => {
-      if (final !== undefined) return end(final)
-      if (session.closed || session.destroyed) {
-        return end({ code: Status.UNAVAILABLE, details: "the connection to the plugin closed during the call" })
+    }, refuse)
+    const stream = client.request(block, request, {
+      onHeaders: (headers, endStream) => {
+        if (final !== undefined) return
+        if (!headersSeen) {
+          headersSeen = true
+          const httpStatus = Number(header(headers, ":status"))
+          if (httpStatus !== 200) final = httpStatusOf(httpStatus)
+          else if (endStream) final = statusIn(headers)
+        } else {
+          final = statusIn(headers) ?? { code: Status.INTERNAL, details: "the answer's trailers carry no grpc-status" }
+        }
+      },
+      onData: (chunk) => {
+        if (final === undefined) read(chunk)
+      },
+      onClose: ({ lost, reset }) => {
+        if (final !== undefined) return onEnd(final)
+        if (lost !== undefined) return onEnd({ code: Status.UNAVAILABLE, details: `the call was lost: ${lost}` })
+        onEnd(reset !== undefined ? resetStatusOf(reset) : { code: Status.INTERNAL, details: "the stream ended without a gRPC status" })
       }
-      end(stream.rstCode !== undefined && stream.rstCode !== 0 ? resetStatusOf(stream.rstCode) : {
-        code: Status.INTERNAL,
-        details: "the stream ended without a gRPC status"
-      })
     })
-    return { stream }
+    if (stream === undefined) {
+      onEnd({ code: Status.UNAVAILABLE, details: `${NOT_CONNECTED}: ${client.closedReason() ?? "the connection is closed"}` })
+    }
+    return stream
   }
-
   const unary = <Req, Res>(method: MethodDefinition<Req, Res>, request: Req, timeout: Duration.DurationInput) =>
     Effect.async<Res, CallStatus>((resume) => {
       let payload: Buffer
@@ -250,31 +248,35 @@ const over = (session: http2.ClientHttp2Session, maxReceiveBytes: number): GrpcS
           return settle(Effect.fail({ code: Status.INTERNAL, details: `a unary call received ${answers} answers, not 1` }))
         }
         settle(Effect.succeed(answer as Res))
-      })
+      }, frame(payload))
       if (call === undefined) return
       timer = setTimeout(() => {
-        call.stream.close(NGHTTP2_CANCEL)
+        call.cancel()
         settle(Effect.fail({ code: Status.DEADLINE_EXCEEDED, details: `Deadline exceeded after ${millis} ms` }))
       }, millis)
-      call.stream.end(frame(payload))
       return Effect.sync(() => {
         settled = true
         clearTimeout(timer)
-        call.stream.close(NGHTTP2_CANCEL)
+        call.cancel()
       })
     })
 
   const stream = <Req, Res>(method: MethodDefinition<Req, Res>, handlers: StreamHandlers<Res>): StreamCall<Req> => {
-    const call = start(method, undefined, handlers.onMessage, handlers.onEnd)
+    let ended = false
+    const onEnd = (status: CallStatus) => {
+      if (ended) return
+      ended = true
+      handlers.onEnd(status)
+    }
+    const call = start(method, undefined, handlers.onMessage, onEnd)
     if (call === undefined) return { write: () => {}, end: () => {}, cancel: () => {} }
     return {
-      write: (message) => {
-        if (!call.stream.closed && call.stream.writable) call.stream.write(frame(method.requestSerialize(message)))
-      },
-      end: () => {
-        if (!call.stream.closed && call.stream.writable) call.stream.end()
-      },
-      cancel: () => call.stream.close(NGHTTP2_CANCEL)
+      write: (message) => call.write(frame(method.requestSerialize(message)), false),
+      end: () => call.write(Buffer.alloc(0), true),
+      cancel: () => {
+        call.cancel()
+        onEnd({ code: Status.CANCELLED, details: "Cancelled on client" })
+      }
     }
   }
 
