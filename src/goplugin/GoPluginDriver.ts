@@ -208,7 +208,9 @@ export const transport: Transport<GoPluginTarget> = {
       handshake: target.handshake,
       security: target.security,
       maxReceiveBytes: target.settings.maxReceiveBytes,
-      connectTimeout: Duration.max(target.timeout, Duration.seconds(2))
+      connectTimeout: Duration.max(target.timeout, Duration.seconds(2)),
+      // The container's readiness check pings (health Check) right after: one check, not two.
+      checkServing: false
     }).pipe(
       Effect.flatMap((connection) => makeCaller(target, connection)),
       Effect.catchAll((error) => Effect.succeed(unreachable(target, error.message)))
