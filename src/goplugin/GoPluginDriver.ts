@@ -105,6 +105,9 @@ export const makeLauncher: Effect.Effect<Launcher<GoPluginTarget>, never, Proces
  */
 export const launcherLayer: Layer.Layer<GoPluginLauncher, never, ProcessRegistry> = Layer.effect(GoPluginLauncher, makeLauncher)
 
+/** Distinct commands whose method a caller remembers (a bound against callers inventing names). */
+const MAX_RESOLVED = 1024
+
 const METHOD = /^([A-Za-z_][\w.]*\.[A-Za-z_]\w*)\/([A-Za-z_]\w*)$/
 
 /** Bytes fields (Buffers) as base64, as protobuf's JSON mapping writes them. */
@@ -165,10 +168,20 @@ const makeCaller = (target: GoPluginTarget, connection: Connection) =>
         })
       )
     }
+    // Resolved methods by command, so a call does not parse its name and search the protos again.
+    const methods = new Map<string, grpc.MethodDefinition<object, unknown>>()
+    const resolve = (command: string, loaded: Protos) => {
+      const known = methods.get(command)
+      if (known !== undefined) return Either.right(known)
+      return Either.map(methodOf(command, loaded), (method) => {
+        if (methods.size < MAX_RESOLVED) methods.set(command, method)
+        return method
+      })
+    }
     const exec = (command: string, payload: Uint8Array, options?: CallOptions): Effect.Effect<Uint8Array, CallError> =>
       Effect.gen(function*() {
         const loaded = yield* Effect.mapError(protos, (error) => refused(command, error.message))
-        const method = yield* Either.mapLeft(methodOf(command, loaded), (detail) => refused(command, detail))
+        const method = yield* Either.mapLeft(resolve(command, loaded), (detail) => refused(command, detail))
         const request = yield* Either.mapLeft(requestOf(payload), (detail) => refused(command, detail))
         const answer = yield* connection.unary(method, request, options?.timeout ?? target.timeout).pipe(
           Effect.mapError((failure) => failed("exec", command)(callFailed(where, command, failure)))

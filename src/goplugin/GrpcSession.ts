@@ -93,6 +93,8 @@ export interface SessionOptions {
   readonly maxReceiveBytes: number
 }
 
+const MAX_TIMER_MILLIS = 2_147_483_647
+
 /** grpc-js's words for a call that never reached a connection, which the status mapping reads as "refused". */
 const NOT_CONNECTED = "No connection established"
 
@@ -139,7 +141,7 @@ const header = (headers: HeaderList, name: string): string | undefined => {
 /** The status a header block carries (trailers, or trailers-only headers), if any. */
 const statusIn = (headers: HeaderList): CallStatus | undefined => {
   const code = header(headers, "grpc-status")
-  return code === undefined ? undefined : statusOf({ "grpc-status": code, "grpc-message": header(headers, "grpc-message") })
+  return code === undefined ? undefined : statusOf(code, header(headers, "grpc-message"))
 }
 
 /** The client over an open connection. */
@@ -229,6 +231,8 @@ const over = (client: Http2Client.Http2Client, options: SessionOptions): GrpcSes
         return resume(Effect.fail({ code: Status.INTERNAL, details: `the request could not be encoded: ${(error as Error).message}` }))
       }
       const millis = Duration.toMillis(timeout)
+      // Node fires a timer over 2^31 - 1 ms at once: longer deadlines (or none) are not timed here.
+      const timed = Number.isFinite(millis) && millis <= MAX_TIMER_MILLIS
       let answer: Res | undefined
       let answers = 0
       let settled = false
@@ -239,7 +243,7 @@ const over = (client: Http2Client.Http2Client, options: SessionOptions): GrpcSes
         clearTimeout(timer)
         resume(effect)
       }
-      const call = start(method, millis, (message) => {
+      const call = start(method, timed ? millis : undefined, (message) => {
         answers++
         answer = message
       }, (status) => {
@@ -250,10 +254,12 @@ const over = (client: Http2Client.Http2Client, options: SessionOptions): GrpcSes
         settle(Effect.succeed(answer as Res))
       }, frame(payload))
       if (call === undefined) return
-      timer = setTimeout(() => {
-        call.cancel()
-        settle(Effect.fail({ code: Status.DEADLINE_EXCEEDED, details: `Deadline exceeded after ${millis} ms` }))
-      }, millis)
+      if (timed) {
+        timer = setTimeout(() => {
+          call.cancel()
+          settle(Effect.fail({ code: Status.DEADLINE_EXCEEDED, details: `Deadline exceeded after ${millis} ms` }))
+        }, millis)
+      }
       return Effect.sync(() => {
         settled = true
         clearTimeout(timer)

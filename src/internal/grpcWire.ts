@@ -6,7 +6,6 @@
  * @internal
  */
 import { status as Status } from "@grpc/grpc-js"
-import * as http2 from "node:http2"
 
 /** A call's final status: its code and details. */
 export interface CallStatus {
@@ -74,17 +73,12 @@ const percentDecoded = (text: string): string => {
   }
 }
 
-const single = (value: string | ReadonlyArray<string> | number | undefined): string | undefined =>
-  value === undefined ? undefined : Array.isArray(value) ? value[0] : String(value)
-
-/** The status in trailers (or trailers-only headers), if they carry one. */
-export const statusOf = (headers: http2.IncomingHttpHeaders): CallStatus | undefined => {
-  const code = single(headers["grpc-status"])
-  if (code === undefined) return undefined
+/** The status of `grpc-status` and `grpc-message` values (from trailers or trailers-only headers). */
+export const statusOf = (code: string, message: string | undefined): CallStatus => {
   const parsed = Number(code)
   return {
-    code: Number.isInteger(parsed) && parsed >= 0 && parsed <= 16 ? parsed : Status.UNKNOWN,
-    details: percentDecoded(single(headers["grpc-message"]) ?? "")
+    code: /^\d+$/.test(code) && parsed <= 16 ? parsed : Status.UNKNOWN,
+    details: percentDecoded(message ?? "")
   }
 }
 
@@ -106,14 +100,14 @@ export const httpStatusOf = (httpStatus: number): CallStatus => {
 
 /** The status of a stream reset by the peer before it sent one. */
 export const resetStatusOf = (rstCode: number): CallStatus => {
-  const { constants } = http2
-  const code = rstCode === constants.NGHTTP2_REFUSED_STREAM
+  // RFC 9113 error codes: REFUSED_STREAM, CANCEL, ENHANCE_YOUR_CALM, INADEQUATE_SECURITY.
+  const code = rstCode === 0x7
     ? Status.UNAVAILABLE
-    : rstCode === constants.NGHTTP2_CANCEL
+    : rstCode === 0x8
     ? Status.CANCELLED
-    : rstCode === constants.NGHTTP2_ENHANCE_YOUR_CALM
+    : rstCode === 0xb
     ? Status.RESOURCE_EXHAUSTED
-    : rstCode === constants.NGHTTP2_INADEQUATE_SECURITY
+    : rstCode === 0xc
     ? Status.PERMISSION_DENIED
     : Status.INTERNAL
   return { code, details: `Received RST_STREAM with code ${rstCode}` }
