@@ -110,14 +110,6 @@ const MAX_RESOLVED = 1024
 
 const METHOD = /^([A-Za-z_][\w.]*\.[A-Za-z_]\w*)\/([A-Za-z_]\w*)$/
 
-/** Bytes fields (Buffers) as base64, as protobuf's JSON mapping writes them. */
-const toJson = (message: unknown): string =>
-  JSON.stringify(message, (_key, value: unknown) =>
-    typeof value === "object" && value !== null && (value as { type?: unknown }).type === "Buffer" &&
-      Array.isArray((value as { data?: unknown }).data)
-      ? Buffer.from((value as { data: Array<number> }).data).toString("base64")
-      : value)
-
 const decoder = new TextDecoder("utf-8", { fatal: true })
 const encoder = new TextEncoder()
 
@@ -140,7 +132,8 @@ const makeCaller = (target: GoPluginTarget, connection: Connection) =>
   Effect.gen(function*() {
     const where = { host: target.host, plugin: target.plugin }
     const { settings } = target
-    const protos = yield* Effect.cached(loadProtos(target.plugin, settings.protoFiles, settings.protoInclude))
+    // `bytes` fields decode to base64 strings, as protobuf's JSON mapping writes them.
+    const protos = yield* Effect.cached(loadProtos(target.plugin, settings.protoFiles, settings.protoInclude, { bytes: String }))
     const failed = (operation: "ping" | "exec", command: string | undefined) => (error: GoPluginCallError | BrokerTlsUnsupported) =>
       new CallError({
         ...where,
@@ -186,7 +179,7 @@ const makeCaller = (target: GoPluginTarget, connection: Connection) =>
         const answer = yield* connection.unary(method, request, options?.timeout ?? target.timeout).pipe(
           Effect.mapError((failure) => failed("exec", command)(callFailed(where, command, failure)))
         )
-        return encoder.encode(toJson(answer))
+        return encoder.encode(JSON.stringify(answer))
       })
     const caller: Caller = {
       ...where,

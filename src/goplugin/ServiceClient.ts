@@ -31,11 +31,13 @@ export interface Protos {
 export const loadProtos = Effect.fn("GoPlugin.loadProtos")(function*(
   plugin: string,
   files: ReadonlyArray<string>,
-  includeDirs: ReadonlyArray<string> = []
+  includeDirs: ReadonlyArray<string> = [],
+  /** Overrides of the loader's options, e.g. `{ bytes: String }` for base64 `bytes` fields. */
+  overrides: protoLoader.Options = {}
 ) {
   const dirs = [...new Set([...files.map((file) => path.dirname(file)), ...includeDirs])]
   const definition = yield* Effect.tryPromise({
-    try: () => protoLoader.load([...files], { ...loaderOptions, includeDirs: dirs }),
+    try: () => protoLoader.load([...files], { ...loaderOptions, ...overrides, includeDirs: dirs }),
     catch: (error) => new ProtoLoadError({ plugin, files, problem: error instanceof Error ? error.message : String(error) })
   })
   return { plugin, files, definition } satisfies Protos
