@@ -4,9 +4,10 @@
  * ~300–500 µs of CPU per unary call and milliseconds on a channel's first connect, and `node:http2`
  * alone ~150–250 µs per request, which made calls to a go-plugin plugin two to four times slower
  * than go-plugin's own Go host (docs/benchmarks.md); the HTTP/2 framing is therefore this project's
- * own minimal client (`internal/http2Client.ts`, `internal/hpack.ts`). A call is one HTTP/2 stream: the request framed, `te: trailers`, `grpc-timeout` from the deadline, the
- * status read from trailers (or trailers-only headers, the HTTP status, or RST_STREAM), an answer
- * refused once it announces more than the receive cap, and RST_STREAM(CANCEL) when the caller gives up.
+ * own minimal client (`internal/http2Client.ts`, `internal/hpack.ts`). A call is one HTTP/2 stream:
+ * the request framed, `te: trailers`, `grpc-timeout` from the deadline, the status read from trailers
+ * (or trailers-only headers, the HTTP status, or RST_STREAM), an answer refused once it announces more
+ * than the receive cap, and RST_STREAM(CANCEL) when the caller gives up.
  *
  * One session serves one plugin connection; it does not reconnect (a plugin whose socket closed is
  * gone: its calls fail UNAVAILABLE and the supervisor sees the exit). Servers and brokered channels

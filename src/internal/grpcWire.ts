@@ -82,33 +82,34 @@ export const statusOf = (code: string, message: string | undefined): CallStatus 
   }
 }
 
-/** The status of an answer whose HTTP status is not 200 (gRPC's HTTP-to-status table). */
-export const httpStatusOf = (httpStatus: number): CallStatus => {
-  const code = httpStatus === 400
-    ? Status.INTERNAL
-    : httpStatus === 401
-    ? Status.UNAUTHENTICATED
-    : httpStatus === 403
-    ? Status.PERMISSION_DENIED
-    : httpStatus === 404
-    ? Status.UNIMPLEMENTED
-    : [429, 502, 503, 504].includes(httpStatus)
-    ? Status.UNAVAILABLE
-    : Status.UNKNOWN
-  return { code, details: `Received HTTP status code ${httpStatus}` }
+/** gRPC's HTTP-status table (PROTOCOL-HTTP2.md); other statuses are UNKNOWN. */
+const BY_HTTP_STATUS: Readonly<Record<number, Status>> = {
+  400: Status.INTERNAL,
+  401: Status.UNAUTHENTICATED,
+  403: Status.PERMISSION_DENIED,
+  404: Status.UNIMPLEMENTED,
+  429: Status.UNAVAILABLE,
+  502: Status.UNAVAILABLE,
+  503: Status.UNAVAILABLE,
+  504: Status.UNAVAILABLE
+}
+
+/** The status of an answer whose HTTP status is not 200. */
+export const httpStatusOf = (httpStatus: number): CallStatus => ({
+  code: BY_HTTP_STATUS[httpStatus] ?? Status.UNKNOWN,
+  details: `Received HTTP status code ${httpStatus}`
+})
+
+/** RFC 9113 error codes a reset maps to a status (REFUSED_STREAM, CANCEL, ENHANCE_YOUR_CALM, INADEQUATE_SECURITY); others are INTERNAL. */
+const BY_RESET_CODE: Readonly<Record<number, Status>> = {
+  0x7: Status.UNAVAILABLE,
+  0x8: Status.CANCELLED,
+  0xb: Status.RESOURCE_EXHAUSTED,
+  0xc: Status.PERMISSION_DENIED
 }
 
 /** The status of a stream reset by the peer before it sent one. */
-export const resetStatusOf = (rstCode: number): CallStatus => {
-  // RFC 9113 error codes: REFUSED_STREAM, CANCEL, ENHANCE_YOUR_CALM, INADEQUATE_SECURITY.
-  const code = rstCode === 0x7
-    ? Status.UNAVAILABLE
-    : rstCode === 0x8
-    ? Status.CANCELLED
-    : rstCode === 0xb
-    ? Status.RESOURCE_EXHAUSTED
-    : rstCode === 0xc
-    ? Status.PERMISSION_DENIED
-    : Status.INTERNAL
-  return { code, details: `Received RST_STREAM with code ${rstCode}` }
-}
+export const resetStatusOf = (rstCode: number): CallStatus => ({
+  code: BY_RESET_CODE[rstCode] ?? Status.INTERNAL,
+  details: `Received RST_STREAM with code ${rstCode}`
+})
