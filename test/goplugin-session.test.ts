@@ -150,6 +150,17 @@ describe("GrpcSession against go-plugin 1.0.1", () => {
         expect((yield* kv.call("Get", { key: "absent" })).found).toBe(false)
       })), 20_000)
 
+  it.live("3 MiB both ways: requests wait for the plugin's flow-control windows, answers span many frames", () =>
+    hosted(settings(false), ({ connection }) =>
+      Effect.gen(function*() {
+        const protos = yield* ServiceClient.loadProtos("kv", [kvProto])
+        const kv = yield* ServiceClient.make<KV>(connection, protos, "kv.KV")
+        const values = [0, 1, 2].map((n) => Buffer.alloc(3 * 1024 * 1024, n + 1))
+        yield* Effect.all(values.map((value, n) => kv.call("Put", { key: `big${n}`, value })), { concurrency: "unbounded" })
+        const answers = yield* Effect.all(values.map((_, n) => kv.call("Get", { key: `big${n}` })), { concurrency: "unbounded" })
+        answers.forEach((answer, n) => expect(Buffer.compare(Buffer.from(answer.value), values[n]!)).toBe(0))
+      })), 20_000)
+
   it.live("after Shutdown the plugin is gone: a call fails UNAVAILABLE, read as refused", () =>
     hosted(settings(false), ({ connection, process: plugin }) =>
       Effect.gen(function*() {
