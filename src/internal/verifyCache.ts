@@ -5,9 +5,11 @@
  * chmod and `utimes` sets to the current time and which no system call can set back. The memory is
  * shared by every container of the process (one entry per file) and holds only facts about files.
  *
- * A verification is remembered only when the file's ctime is at least {@link SETTLED_NANOS} older than
- * the moment the check began and did not change while the file was read: a later edit then carries a
- * later ctime even on file systems whose timestamps tick coarsely, so it cannot look unchanged.
+ * A verification is remembered only when the file's state did not change while it was read. What
+ * this cannot see, like any stat-based check (git's "racily clean" entries): an edit made after the
+ * check within the same tick of the file system's clock as the file's previous change (≤ 10 ms on
+ * Linux's local file systems), which needs write access to the file — and with that, the race
+ * between any check and the exec is open anyway (docs/security.md).
  *
  * @internal
  */
@@ -17,9 +19,6 @@ import * as fs from "node:fs/promises"
 import type { ExpectedDigests } from "../Md5Checker.js"
 import { Md5Checker } from "../Md5Checker.js"
 import { type ChecksumMismatch, FileUnreadable } from "../PluginError.js"
-
-/** How old a file's last change must be for its verification to be remembered (covers 2 s FAT-like clocks). */
-export const SETTLED_NANOS = 3_000_000_000n
 
 /** The last state of each file that passed, shared by every container of the process. */
 const verified = Ref.unsafeMake(HashMap.empty<string, string>())
@@ -40,15 +39,13 @@ export const makeVerifyCache = Effect.succeed((
   expected: ExpectedDigests
 ): Effect.Effect<void, ChecksumMismatch | FileUnreadable, Md5Checker> =>
   Effect.gen(function*() {
-    // Wall-clock time on purpose: it is compared with the file system's timestamps, not Effect's Clock.
-    const began = BigInt(Date.now()) * 1_000_000n
     const before = yield* statOf(file)
     const state = stateOf(before, expected)
     if (Option.contains(HashMap.get(yield* Ref.get(verified), file), state)) return
     const checker = yield* Md5Checker
     yield* checker.verify(plugin, file, expected)
     const after = yield* statOf(file)
-    if (stateOf(after, expected) === state && before.ctimeNs <= began - SETTLED_NANOS) {
+    if (stateOf(after, expected) === state) {
       yield* Ref.update(verified, HashMap.set(file, state))
     }
   }))
