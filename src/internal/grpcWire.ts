@@ -95,10 +95,8 @@ const BY_HTTP_STATUS: Readonly<Record<number, Status>> = {
 }
 
 /** The status of an answer whose HTTP status is not 200. */
-export const httpStatusOf = (httpStatus: number): CallStatus => ({
-  code: BY_HTTP_STATUS[httpStatus] ?? Status.UNKNOWN,
-  details: `Received HTTP status code ${httpStatus}`
-})
+export const httpStatusOf = (httpStatus: number): CallStatus =>
+  ({ code: BY_HTTP_STATUS[httpStatus] ?? Status.UNKNOWN, details: `Received HTTP status code ${httpStatus}` })
 
 /** RFC 9113 error codes a reset maps to a status (REFUSED_STREAM, CANCEL, ENHANCE_YOUR_CALM, INADEQUATE_SECURITY); others are INTERNAL. */
 const BY_RESET_CODE: Readonly<Record<number, Status>> = {
@@ -109,7 +107,5 @@ const BY_RESET_CODE: Readonly<Record<number, Status>> = {
 }
 
 /** The status of a stream reset by the peer before it sent one. */
-export const resetStatusOf = (rstCode: number): CallStatus => ({
-  code: BY_RESET_CODE[rstCode] ?? Status.INTERNAL,
-  details: `Received RST_STREAM with code ${rstCode}`
-})
+export const resetStatusOf = (rstCode: number): CallStatus =>
+  ({ code: BY_RESET_CODE[rstCode] ?? Status.INTERNAL, details: `Received RST_STREAM with code ${rstCode}` })
