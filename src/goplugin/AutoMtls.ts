@@ -6,6 +6,7 @@
  * @since 0.2.0
  */
 import * as grpc from "@grpc/grpc-js"
+import type { ClientTls } from "./GrpcSession.js"
 import type { CertificateAndKey } from "./SelfSignedCertificate.js"
 
 /**
@@ -19,6 +20,8 @@ export interface Security {
   readonly serverCredentials: grpc.ServerCredentials
   /** Channel options: with TLS, the name checked in the peer's certificate is `localhost`. */
   readonly channelOptions: grpc.ChannelOptions
+  /** The same client side for the lean session ({@link GrpcSession}); absent without TLS. */
+  readonly clientTls?: ClientTls | undefined
 }
 
 /**
@@ -47,6 +50,7 @@ export const mutualTls = (own: CertificateAndKey, peerPem: string): Security => 
     tls: true,
     channelCredentials: grpc.credentials.createSsl(peer, key, chain),
     serverCredentials: grpc.ServerCredentials.createSsl(peer, [{ private_key: key, cert_chain: chain }], true),
-    channelOptions: { "grpc.ssl_target_name_override": "localhost", "grpc.default_authority": "localhost" }
+    channelOptions: { "grpc.ssl_target_name_override": "localhost", "grpc.default_authority": "localhost" },
+    clientTls: { ca: peer, cert: chain, key }
   }
 }

@@ -1,7 +1,9 @@
 /**
- * A host's connection to a started go-plugin plugin: one gRPC channel to the address it announced (TLS
- * when AutoMTLS), `grpc.health.v1` Check("plugin") as Ping, the broker stream kept open from the start,
- * the plugin's stdio stream drained into the logger, and `GRPCController.Shutdown` when the scope closes.
+ * A host's connection to a started go-plugin plugin: one HTTP/2 session to the address it announced
+ * (TLS when AutoMTLS) carrying unary calls, `grpc.health.v1` Check("plugin") as Ping, the broker stream
+ * kept open from the start and the plugin's stdio stream drained into the logger ({@link GrpcSession});
+ * `GRPCController.Shutdown` when the scope closes. A grpc-js channel to the same address is there for
+ * callers who need grpc-js itself (streams of their own services); it connects only when first used.
  * The process itself (grace, SIGKILL, process group) stays with whoever started it.
  *
  * @since 0.2.0
@@ -15,10 +17,11 @@ import { splitBoundedLines } from "../internal/outputLines.js"
 import type { Security } from "./AutoMtls.js"
 import * as Broker from "./Broker.js"
 import { type BrokerError, GoPluginCallError, GoPluginConnectError } from "./GoPluginError.js"
+import * as GrpcSession from "./GrpcSession.js"
 import type { Handshake } from "./Handshake.js"
 import * as HclogLine from "./HclogLine.js"
 import { type ConnInfo, HEALTH_SERVICE, type HealthCheckResponse, protocol, type StdioData } from "./Protocol.js"
-import { type RpcFailure, unary } from "./Rpc.js"
+import type { RpcFailure } from "./Rpc.js"
 
 /** grpc-js refuses answers over 4 MiB by default; providers' schemas are larger (Terraform allows 256 MiB). */
 export const DEFAULT_MAX_RECEIVE_BYTES = 256 * 1024 * 1024
@@ -36,6 +39,11 @@ export interface ConnectOptions {
   readonly maxReceiveBytes?: number | undefined
   /** How long to wait for the socket and the first SERVING answer; default 10 s. */
   readonly connectTimeout?: Duration.DurationInput | undefined
+  /**
+   * Whether `connect` waits for the first SERVING answer (default true); off when the caller pings
+   * right after anyway (the container's readiness check), so the start pays for one health check.
+   */
+  readonly checkServing?: boolean | undefined
 }
 
 /**
@@ -49,8 +57,10 @@ export interface Connection {
   readonly handshake: Handshake
   /** The gRPC target, e.g. `unix:///tmp/plugin123`. */
   readonly target: string
-  /** The channel every call to the plugin's own services goes through. */
+  /** A grpc-js channel to the plugin, for what needs grpc-js itself; it connects on first use. */
   readonly client: grpc.Client
+  /** One unary call to the plugin over the connection's session: how calls to its own services go. */
+  readonly unary: <Req, Res>(method: grpc.MethodDefinition<Req, Res>, request: Req, timeout: Duration.DurationInput) => Effect.Effect<Res, RpcFailure>
   /** Opens a channel to a brokered service's target with this connection's credentials and limits. */
   readonly open: (target: string) => Effect.Effect<grpc.Client, never, Scope.Scope>
   /** Health Check("plugin"): fails unless the plugin answers SERVING within `timeout` (default 2 s). */
@@ -62,12 +72,6 @@ export interface Connection {
 
 const targetOf = (handshake: Handshake): string =>
   handshake.network === "unix" ? `unix://${handshake.address}` : handshake.address
-
-const waitForReady = (client: grpc.Client, timeout: Duration.DurationInput) =>
-  Effect.async<void, string>((resume) =>
-    client.waitForReady(Date.now() + Duration.toMillis(timeout), (error) =>
-      resume(error === undefined || error === null ? Effect.void : Effect.fail(error.message)))
-  )
 
 /**
  * Connects to the plugin a handshake announced and checks it answers SERVING. Closing the scope shuts
@@ -97,22 +101,25 @@ export const connect = Effect.fn("GoPlugin.connect")(function*(options: ConnectO
       (client) => Effect.sync(() => client.close())
     )
   const services = protocol()
+  const health = services.Health.service["Check"] as grpc.MethodDefinition<{ service: string }, HealthCheckResponse>
   const runtime = yield* Effect.runtime<never>()
   const runSync = Runtime.runSync(runtime)
   const annotate = Effect.annotateLogs({ host: options.host, plugin: options.plugin })
 
-  const client = yield* open(target)
   const connectFailed = (detail: string) => new GoPluginConnectError({ ...where, address: target, detail })
   const timeout = options.connectTimeout ?? Duration.seconds(10)
-  yield* waitForReady(client, timeout).pipe(Effect.mapError(connectFailed))
+  const session = yield* GrpcSession.open({
+    endpoint: { network: handshake.network, address: handshake.address },
+    tls: security.clientTls,
+    maxReceiveBytes: options.maxReceiveBytes ?? DEFAULT_MAX_RECEIVE_BYTES
+  }).pipe(
+    Effect.timeoutFail({ duration: timeout, onTimeout: () => `no connection within ${Duration.format(timeout)}` }),
+    Effect.mapError(connectFailed)
+  )
+  const client = yield* open(target)
 
   const ping = (limit: Duration.DurationInput = Duration.seconds(2)) =>
-    unary<{ service: string }, HealthCheckResponse>(
-      client,
-      services.Health.service["Check"] as grpc.MethodDefinition<{ service: string }, HealthCheckResponse>,
-      { service: HEALTH_SERVICE },
-      limit
-    ).pipe(
+    session.unary(health, { service: HEALTH_SERVICE }, limit).pipe(
       Effect.mapError((failure: RpcFailure) =>
         new GoPluginCallError({
           ...where,
@@ -135,48 +142,38 @@ export const connect = Effect.fn("GoPlugin.connect")(function*(options: ConnectO
       ),
       Effect.withSpan("GoPlugin.ping", { attributes: where })
     )
-  yield* ping(timeout).pipe(Effect.mapError((error) => connectFailed(error.detail)))
+  if (options.checkServing !== false) yield* ping(timeout).pipe(Effect.mapError((error) => connectFailed(error.detail)))
 
   // The broker's sockets live in a private folder removed with the connection.
   const socketDir = yield* Effect.acquireRelease(
     Effect.sync(() => fs.mkdtempSync(path.join(os.tmpdir(), "goplugin-broker-"))),
     (dir) => Effect.sync(() => fs.rmSync(dir, { recursive: true, force: true }))
   )
-  const brokerStream = client.makeBidiStreamRequest(
-    services.GRPCBroker.service["StartStream"]!.path,
-    (info: ConnInfo) => services.GRPCBroker.service["StartStream"]!.requestSerialize(info),
-    (bytes: Buffer) => services.GRPCBroker.service["StartStream"]!.responseDeserialize(bytes) as ConnInfo
-  )
-  const send = (info: ConnInfo): Effect.Effect<void, BrokerError> =>
-    Effect.sync(() => {
-      brokerStream.write(info)
-    })
+  const streamEnded = (name: string, ignored: ReadonlyArray<grpc.status>) => (status: RpcFailure) =>
+    status.code === grpc.status.OK || ignored.includes(status.code)
+      ? Effect.void
+      : Effect.logDebug(`go-plugin ${name} stream ended: ${grpc.status[status.code]}: ${status.details}`).pipe(annotate)
+  // `send` reaches the stream only once the broker announces something, after the stream is open.
+  const send = (info: ConnInfo): Effect.Effect<void, BrokerError> => Effect.sync(() => brokerStream.write(info))
   const broker = yield* Broker.make({ grpc, security, socketDir, send })
-  brokerStream.on("data", (info: ConnInfo) => runSync(broker.receive(info)))
-  brokerStream.on("error", (error: grpc.ServiceError) => {
-    if (error.code !== grpc.status.CANCELLED) {
-      runSync(Effect.logDebug(`go-plugin broker stream ended: ${error.details || error.message}`).pipe(annotate))
-    }
+  const brokerStream = session.stream<ConnInfo, ConnInfo>(services.GRPCBroker.service["StartStream"] as grpc.MethodDefinition<ConnInfo, ConnInfo>, {
+    onMessage: (info) => runSync(broker.receive(info)),
+    onEnd: (status) => runSync(streamEnded("broker", [grpc.status.CANCELLED])(status))
   })
 
-  const stdio = client.makeServerStreamRequest(
-    services.GRPCStdio.service["StreamStdio"]!.path,
-    (empty: object) => services.GRPCStdio.service["StreamStdio"]!.requestSerialize(empty),
-    (bytes: Buffer) => services.GRPCStdio.service["StreamStdio"]!.responseDeserialize(bytes) as StdioData,
-    {}
-  )
-  const stdioEnded = (error: grpc.ServiceError) =>
-    // UNIMPLEMENTED: go-plugin < 1.1 has no stdio stream; CANCELLED: we closed it.
-    error.code === grpc.status.UNIMPLEMENTED || error.code === grpc.status.CANCELLED
-      ? Effect.void
-      : Effect.logDebug(`go-plugin stdio stream ended: ${error.details || error.message}`).pipe(annotate)
+  // UNIMPLEMENTED: go-plugin < 1.1 has no stdio stream; CANCELLED: we closed it.
+  const stdioEnded = streamEnded("stdio", [grpc.status.UNIMPLEMENTED, grpc.status.CANCELLED])
   const stdioChunks = Stream.async<StdioData>((emit) => {
-    stdio.on("data", (chunk: StdioData) => void emit.single(chunk))
-    stdio.on("end", () => void emit.end())
-    stdio.on("error", (error: grpc.ServiceError) => {
-      runSync(stdioEnded(error))
-      void emit.end()
+    const stdio = session.stream<object, StdioData>(services.GRPCStdio.service["StreamStdio"] as grpc.MethodDefinition<object, StdioData>, {
+      onMessage: (chunk) => void emit.single(chunk),
+      onEnd: (status) => {
+        runSync(stdioEnded(status))
+        void emit.end()
+      }
     })
+    stdio.write({})
+    stdio.end()
+    return Effect.sync(() => stdio.cancel())
   })
   // Each channel is decoded and split on its own, so a line split across chunks stays whole.
   yield* stdioChunks.pipe(
@@ -196,8 +193,7 @@ export const connect = Effect.fn("GoPlugin.connect")(function*(options: ConnectO
   const shutdown = Effect.gen(function*() {
     if (yield* Ref.getAndSet(stopped, true)) return
     brokerStream.end()
-    const outcome = yield* unary(
-      client,
+    const outcome = yield* session.unary(
       services.GRPCController.service["Shutdown"] as grpc.MethodDefinition<object, object>,
       {},
       Duration.seconds(2)
@@ -209,11 +205,8 @@ export const connect = Effect.fn("GoPlugin.connect")(function*(options: ConnectO
   }).pipe(annotate, Effect.withSpan("GoPlugin.shutdown", { attributes: where }))
 
   yield* Effect.addFinalizer(() =>
-    shutdown.pipe(Effect.ensuring(Effect.sync(() => {
-      brokerStream.cancel()
-      stdio.cancel()
-    })))
+    shutdown.pipe(Effect.ensuring(Effect.sync(() => brokerStream.cancel())))
   )
 
-  return { ...where, handshake, target, client, open, ping, broker, shutdown } satisfies Connection
+  return { ...where, handshake, target, client, unary: session.unary, open, ping, broker, shutdown } satisfies Connection
 })

@@ -26,7 +26,7 @@ import { type GoPluginSettings, resolvePaths } from "./GoPluginSettings.js"
 import type { Handshake } from "./Handshake.js"
 import * as HclogLine from "./HclogLine.js"
 import { accept, EXIT_GRACE, launchEnv } from "./Launch.js"
-import { callFailed, unary } from "./Rpc.js"
+import { callFailed } from "./Rpc.js"
 import * as SelfSignedCertificate from "./SelfSignedCertificate.js"
 import { loadProtos, type Protos, serviceDefinition } from "./ServiceClient.js"
 
@@ -106,6 +106,9 @@ export const makeLauncher: Effect.Effect<Launcher<GoPluginTarget>, never, Proces
  */
 export const launcherLayer: Layer.Layer<GoPluginLauncher, never, ProcessRegistry> = Layer.effect(GoPluginLauncher, makeLauncher)
 
+/** Distinct commands whose method a caller remembers (a bound against callers inventing names). */
+const MAX_RESOLVED = 1024
+
 const METHOD = /^([A-Za-z_][\w.]*\.[A-Za-z_]\w*)\/([A-Za-z_]\w*)$/
 
 /**
@@ -142,7 +145,8 @@ const makeCaller = (target: GoPluginTarget, connection: Connection) =>
   Effect.gen(function*() {
     const where = { host: target.host, plugin: target.plugin }
     const { settings } = target
-    const protos = yield* Effect.cached(loadProtos(target.plugin, settings.protoFiles, settings.protoInclude))
+    // `bytes` fields decode to base64 strings, as protobuf's JSON mapping writes them.
+    const protos = yield* Effect.cached(loadProtos(target.plugin, settings.protoFiles, settings.protoInclude, { bytes: String }))
     const failed = (operation: "ping" | "exec", command: string | undefined) => (error: GoPluginCallError | BrokerTlsUnsupported) =>
       new CallError({
         ...where,
@@ -170,15 +174,25 @@ const makeCaller = (target: GoPluginTarget, connection: Connection) =>
         })
       )
     }
+    // Resolved methods by command, so a call does not parse its name and search the protos again.
+    const methods = new Map<string, grpc.MethodDefinition<object, unknown>>()
+    const resolve = (command: string, loaded: Protos) => {
+      const known = methods.get(command)
+      if (known !== undefined) return Either.right(known)
+      return Either.map(methodOf(command, loaded), (method) => {
+        if (methods.size < MAX_RESOLVED) methods.set(command, method)
+        return method
+      })
+    }
     const exec = (command: string, payload: Uint8Array, options?: CallOptions): Effect.Effect<Uint8Array, CallError> =>
       Effect.gen(function*() {
         const loaded = yield* Effect.mapError(protos, (error) => refused(command, error.message))
-        const method = yield* Either.mapLeft(methodOf(command, loaded), (detail) => refused(command, detail))
+        const method = yield* Either.mapLeft(resolve(command, loaded), (detail) => refused(command, detail))
         const request = yield* Either.mapLeft(requestOf(payload), (detail) => refused(command, detail))
-        const answer = yield* unary(connection.client, method, request, options?.timeout ?? target.timeout).pipe(
+        const answer = yield* connection.unary(method, request, options?.timeout ?? target.timeout).pipe(
           Effect.mapError((failure) => failed("exec", command)(callFailed(where, command, failure)))
         )
-        return encoder.encode(toJson(answer))
+        return encoder.encode(JSON.stringify(answer))
       })
     const caller: Caller = {
       ...where,
@@ -213,7 +227,9 @@ export const transport: Transport<GoPluginTarget> = {
       handshake: target.handshake,
       security: target.security,
       maxReceiveBytes: target.settings.maxReceiveBytes,
-      connectTimeout: Duration.max(target.timeout, Duration.seconds(2))
+      connectTimeout: Duration.max(target.timeout, Duration.seconds(2)),
+      // The container's readiness check pings (health Check) right after: one check, not two.
+      checkServing: false
     }).pipe(
       Effect.flatMap((connection) => Effect.flatMap(makeCaller(target, connection), (caller) => GoPluginSession.attach(caller, connection))),
       Effect.catchAll((error) => Effect.succeed(unreachable(target, error.message)))

@@ -10,7 +10,7 @@ import { Duration, Effect, Either } from "effect"
 import * as path from "node:path"
 import { type BrokerTlsUnsupported, GoPluginCallError, ProtoLoadError } from "./GoPluginError.js"
 import { loaderOptions } from "./Protocol.js"
-import { callFailed, unary } from "./Rpc.js"
+import { callFailed, type RpcFailure, unary } from "./Rpc.js"
 
 /**
  * Loaded `.proto` files.
@@ -31,11 +31,13 @@ export interface Protos {
 export const loadProtos = Effect.fn("GoPlugin.loadProtos")(function*(
   plugin: string,
   files: ReadonlyArray<string>,
-  includeDirs: ReadonlyArray<string> = []
+  includeDirs: ReadonlyArray<string> = [],
+  /** Overrides of the loader's options, e.g. `{ bytes: String }` for base64 `bytes` fields. */
+  overrides: protoLoader.Options = {}
 ) {
   const dirs = [...new Set([...files.map((file) => path.dirname(file)), ...includeDirs])]
   const definition = yield* Effect.tryPromise({
-    try: () => protoLoader.load([...files], { ...loaderOptions, includeDirs: dirs }),
+    try: () => protoLoader.load([...files], { ...loaderOptions, ...overrides, includeDirs: dirs }),
     catch: (error) => new ProtoLoadError({ plugin, files, problem: error instanceof Error ? error.message : String(error) })
   })
   return { plugin, files, definition } satisfies Protos
@@ -83,11 +85,16 @@ export interface ServiceClient<M extends Methods = Methods> {
   ) => Effect.Effect<M[K]["response"], GoPluginCallError | BrokerTlsUnsupported>
 }
 
-/** Where calls go: a channel to the plugin (or a brokered service) and who it is, for errors. */
+/**
+ * Where calls go: a channel to the plugin (or a brokered service) and who it is, for errors. A
+ * {@link Connection} is one, and its own `unary` (its HTTP/2 session) carries the calls.
+ */
 export interface ClientTarget {
   readonly host: string
   readonly plugin: string
   readonly client: grpc.Client
+  /** Unary calls over something leaner than `client`, used instead of it when present. */
+  readonly unary?: <Req, Res>(method: grpc.MethodDefinition<Req, Res>, request: Req, timeout: Duration.DurationInput) => Effect.Effect<Res, RpcFailure>
 }
 
 /**
@@ -128,7 +135,9 @@ export const make = <M extends Methods = Methods>(
             })
           )
         }
-        return unary(target.client, definition, request, options?.timeout ?? defaultTimeout).pipe(
+        const timeout = options?.timeout ?? defaultTimeout
+        const call = target.unary === undefined ? unary(target.client, definition, request, timeout) : target.unary(definition, request, timeout)
+        return call.pipe(
           Effect.mapError((failure) => callFailed(where, name, failure)),
           Effect.withSpan("GoPlugin.call", { attributes: { ...where, method: name } })
         )

@@ -1,0 +1,291 @@
+/**
+ * A lean gRPC client over one HTTP/2 connection to a go-plugin plugin: unary calls and the two
+ * long-lived streams (broker, stdio) of a connection. It exists for speed: @grpc/grpc-js spends
+ * ~300–500 µs of CPU per unary call and milliseconds on a channel's first connect, and `node:http2`
+ * alone ~150–250 µs per request, which made calls to a go-plugin plugin two to four times slower
+ * than go-plugin's own Go host (docs/benchmarks.md); the HTTP/2 framing is therefore this project's
+ * own minimal client (`internal/http2Client.ts`, `internal/hpack.ts`). A call is one HTTP/2 stream:
+ * the request framed, `te: trailers`, `grpc-timeout` from the deadline, the status read from trailers
+ * (or trailers-only headers, the HTTP status, or RST_STREAM), an answer refused once it announces more
+ * than the receive cap, and RST_STREAM(CANCEL) when the caller gives up.
+ *
+ * One session serves one plugin connection; it does not reconnect (a plugin whose socket closed is
+ * gone: its calls fail UNAVAILABLE and the supervisor sees the exit). Servers and brokered channels
+ * stay on grpc-js.
+ *
+ * @since 0.2.0
+ */
+import { type MethodDefinition, status as Status } from "@grpc/grpc-js"
+import { Duration, Effect, type Scope } from "effect"
+import * as net from "node:net"
+import * as tls from "node:tls"
+import { type CallStatus, frame, httpStatusOf, messageReader, resetStatusOf, statusOf, timeoutHeader } from "../internal/grpcWire.js"
+import * as Hpack from "../internal/hpack.js"
+import type { HeaderList } from "../internal/hpack.js"
+import * as Http2Client from "../internal/http2Client.js"
+
+/**
+ * Where the plugin listens, as its handshake announced it.
+ *
+ * @since 0.2.0
+ */
+export interface Endpoint {
+  readonly network: "unix" | "tcp"
+  /** A socket path, or `host:port`. */
+  readonly address: string
+}
+
+/**
+ * The TLS client side of AutoMTLS: trust only `ca` (the plugin's certificate), present `cert`/`key`.
+ *
+ * @since 0.2.0
+ */
+export interface ClientTls {
+  readonly ca: Buffer
+  readonly cert: Buffer
+  readonly key: Buffer
+}
+
+/**
+ * Handlers of a streaming call: each message received, then the final status exactly once.
+ *
+ * @since 0.2.0
+ */
+export interface StreamHandlers<Res> {
+  readonly onMessage: (message: Res) => void
+  readonly onEnd: (status: CallStatus) => void
+}
+
+/**
+ * A streaming call in progress.
+ *
+ * @since 0.2.0
+ */
+export interface StreamCall<Req> {
+  readonly write: (message: Req) => void
+  /** Half-closes: no more messages from this side. */
+  readonly end: () => void
+  /** Resets the stream (RST_STREAM CANCEL); `onEnd` then reports CANCELLED. */
+  readonly cancel: () => void
+}
+
+/**
+ * One HTTP/2 session speaking gRPC.
+ *
+ * @since 0.2.0
+ */
+export interface GrpcSession {
+  /** One unary call with a deadline; interruption resets the stream. Fails with the call's status. */
+  readonly unary: <Req, Res>(method: MethodDefinition<Req, Res>, request: Req, timeout: Duration.DurationInput) => Effect.Effect<Res, CallStatus>
+  /** Opens a streaming call (server or bidirectional) without a deadline. */
+  readonly stream: <Req, Res>(method: MethodDefinition<Req, Res>, handlers: StreamHandlers<Res>) => StreamCall<Req>
+}
+
+/**
+ * What to connect to and how.
+ *
+ * @since 0.2.0
+ */
+export interface SessionOptions {
+  readonly endpoint: Endpoint
+  /** AutoMTLS; absent: plain HTTP/2 (h2c), as go-plugin serves without it. */
+  readonly tls?: ClientTls | undefined
+  /** Largest message accepted from the plugin. */
+  readonly maxReceiveBytes: number
+}
+
+const MAX_TIMER_MILLIS = 2_147_483_647
+
+/** grpc-js's words for a call that never reached a connection, which the status mapping reads as "refused". */
+const NOT_CONNECTED = "No connection established"
+
+const hostAndPort = (address: string): { host: string; port: number } => {
+  const colon = address.lastIndexOf(":")
+  return { host: address.slice(0, colon).replace(/^\[|\]$/g, ""), port: Number(address.slice(colon + 1)) }
+}
+
+/** Connects the socket (and TLS: the plugin's certificate as the only root, name `localhost`). */
+const socketOf = (options: SessionOptions, connected: () => void): net.Socket => {
+  const { endpoint } = options
+  const where = endpoint.network === "unix" ? { path: endpoint.address } : hostAndPort(endpoint.address)
+  return options.tls === undefined
+    ? net.connect(where, connected)
+    : tls.connect({ ...where, ...options.tls, servername: "localhost", ALPNProtocols: ["h2"] }, connected)
+}
+
+/**
+ * Opens the session once the socket (and TLS) is up and the server's settings arrived; closes it with
+ * the scope. Fails with the reason the connection could not be made.
+ *
+ * @since 0.2.0
+ */
+export const open = (options: SessionOptions): Effect.Effect<GrpcSession, string, Scope.Scope> =>
+  Effect.acquireRelease(
+    Effect.async<Http2Client.Http2Client, string>((resume) => {
+      let client: Http2Client.Http2Client | undefined
+      const socket = socketOf(options, () => {
+        socket.off("error", early)
+        client = Http2Client.start(socket, (error) => resume(error === undefined ? Effect.succeed(client!) : Effect.fail(error)))
+      })
+      const early = (error: Error) => resume(Effect.fail(error.message))
+      socket.once("error", early)
+      return Effect.sync(() => (client === undefined ? socket.destroy() : client.destroy()))
+    }),
+    (client) => Effect.sync(() => client.destroy())
+  ).pipe(Effect.map((client) => over(client, options)))
+
+const header = (headers: HeaderList, name: string): string | undefined => {
+  for (const [key, value] of headers) if (key === name) return value
+  return undefined
+}
+
+/** The status a header block carries (trailers, or trailers-only headers), if any. */
+const statusIn = (headers: HeaderList): CallStatus | undefined => {
+  const code = header(headers, "grpc-status")
+  return code === undefined ? undefined : statusOf(code, header(headers, "grpc-message"))
+}
+
+/** The client over an open connection. */
+const over = (client: Http2Client.Http2Client, options: SessionOptions): GrpcSession => {
+  const { maxReceiveBytes } = options
+  // Pseudo-headers first (RFC 9113 8.3), then the fixed ones; only :path and grpc-timeout vary.
+  const head = Buffer.concat([Hpack.indexed(3), Hpack.indexed(options.tls === undefined ? 6 : 7)])
+  const fixed = Buffer.concat([
+    Hpack.literal(1, "localhost"),
+    Hpack.literal(31, "application/grpc"),
+    Hpack.literal("te", "trailers"),
+    Hpack.literal(58, "goplugin-effect")
+  ])
+  const paths = new Map<string, Buffer>()
+  const pathOf = (path: string): Buffer => {
+    let encoded = paths.get(path)
+    if (encoded === undefined) {
+      encoded = Hpack.literal(4, path)
+      paths.set(path, encoded)
+    }
+    return encoded
+  }
+
+  /**
+   * Starts a call: `onMessage` for each message, `onEnd` once with the status. `undefined` when the
+   * connection can no longer open streams (`onEnd` has been told why).
+   */
+  const start = <Req, Res>(
+    method: MethodDefinition<Req, Res>,
+    timeoutMillis: number | undefined,
+    onMessage: (message: Res) => void,
+    onEnd: (status: CallStatus) => void,
+    request?: Buffer
+  ): Http2Client.ClientStream | undefined => {
+    const block = timeoutMillis === undefined
+      ? Buffer.concat([head, pathOf(method.path), fixed])
+      : Buffer.concat([head, pathOf(method.path), fixed, Hpack.literal("grpc-timeout", timeoutHeader(timeoutMillis))])
+    let final: CallStatus | undefined
+    let headersSeen = false
+    const refuse = (status: CallStatus) => {
+      final ??= status
+      stream?.cancel()
+      onEnd(final)
+    }
+    const read = messageReader(maxReceiveBytes, (bytes) => {
+      if (final !== undefined) return
+      let message: Res
+      try {
+        message = method.responseDeserialize(bytes)
+      } catch (error) {
+        return refuse({ code: Status.INTERNAL, details: `the answer could not be decoded: ${(error as Error).message}` })
+      }
+      onMessage(message)
+    }, refuse)
+    const stream = client.request(block, request, {
+      onHeaders: (headers, endStream) => {
+        if (final !== undefined) return
+        if (!headersSeen) {
+          headersSeen = true
+          const httpStatus = Number(header(headers, ":status"))
+          if (httpStatus !== 200) final = httpStatusOf(httpStatus)
+          else if (endStream) final = statusIn(headers)
+        } else {
+          final = statusIn(headers) ?? { code: Status.INTERNAL, details: "the answer's trailers carry no grpc-status" }
+        }
+      },
+      onData: (chunk) => {
+        if (final === undefined) read(chunk)
+      },
+      onClose: ({ lost, reset }) => {
+        if (final !== undefined) return onEnd(final)
+        if (lost !== undefined) return onEnd({ code: Status.UNAVAILABLE, details: `the call was lost: ${lost}` })
+        onEnd(reset !== undefined ? resetStatusOf(reset) : { code: Status.INTERNAL, details: "the stream ended without a gRPC status" })
+      }
+    })
+    if (stream === undefined) {
+      onEnd({ code: Status.UNAVAILABLE, details: `${NOT_CONNECTED}: ${client.closedReason() ?? "the connection is closed"}` })
+    }
+    return stream
+  }
+  const unary = <Req, Res>(method: MethodDefinition<Req, Res>, request: Req, timeout: Duration.DurationInput) =>
+    Effect.async<Res, CallStatus>((resume) => {
+      let payload: Buffer
+      try {
+        payload = method.requestSerialize(request)
+      } catch (error) {
+        return resume(Effect.fail({ code: Status.INTERNAL, details: `the request could not be encoded: ${(error as Error).message}` }))
+      }
+      const millis = Duration.toMillis(timeout)
+      // Node fires a timer over 2^31 - 1 ms at once: longer deadlines (or none) are not timed here.
+      const timed = Number.isFinite(millis) && millis <= MAX_TIMER_MILLIS
+      let answer: Res | undefined
+      let answers = 0
+      let settled = false
+      let timer: ReturnType<typeof setTimeout> | undefined
+      const settle = (effect: Effect.Effect<Res, CallStatus>) => {
+        if (settled) return
+        settled = true
+        clearTimeout(timer)
+        resume(effect)
+      }
+      const call = start(method, timed ? millis : undefined, (message) => {
+        answers++
+        answer = message
+      }, (status) => {
+        if (status.code !== Status.OK) return settle(Effect.fail(status))
+        if (answers !== 1) {
+          return settle(Effect.fail({ code: Status.INTERNAL, details: `a unary call received ${answers} answers, not 1` }))
+        }
+        settle(Effect.succeed(answer as Res))
+      }, frame(payload))
+      if (call === undefined) return
+      if (timed) {
+        timer = setTimeout(() => {
+          call.cancel()
+          settle(Effect.fail({ code: Status.DEADLINE_EXCEEDED, details: `Deadline exceeded after ${millis} ms` }))
+        }, millis)
+      }
+      return Effect.sync(() => {
+        settled = true
+        clearTimeout(timer)
+        call.cancel()
+      })
+    })
+
+  const stream = <Req, Res>(method: MethodDefinition<Req, Res>, handlers: StreamHandlers<Res>): StreamCall<Req> => {
+    let ended = false
+    const onEnd = (status: CallStatus) => {
+      if (ended) return
+      ended = true
+      handlers.onEnd(status)
+    }
+    const call = start(method, undefined, handlers.onMessage, onEnd)
+    if (call === undefined) return { write: () => {}, end: () => {}, cancel: () => {} }
+    return {
+      write: (message) => call.write(frame(method.requestSerialize(message)), false),
+      end: () => call.write(Buffer.alloc(0), true),
+      cancel: () => {
+        call.cancel()
+        onEnd({ code: Status.CANCELLED, details: "Cancelled on client" })
+      }
+    }
+  }
+
+  return { unary, stream }
+}
