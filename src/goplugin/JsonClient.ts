@@ -3,8 +3,8 @@
  * through the container's {@link Caller} (`exec("package.Service/Method", JSON)`), so it follows the
  * plugin across supervisor restarts and keeps the container's checks (ACL, checksum, call timeout).
  * Messages are JSON as proto-loader reads and writes them: field names as in the `.proto` file,
- * `bytes` as base64, 64-bit integers and enums as strings. For the broker or the raw channel, start
- * the plugin with `Launch.launch` instead (docs/go-plugin.md).
+ * `bytes` as base64, 64-bit integers and enums as strings. For the broker (both ways) or the raw
+ * channel of a plugin the container runs, use `GoPluginSession.use` (docs/go-plugin.md).
  *
  * @since 0.2.0
  */
