@@ -114,7 +114,7 @@ const exchange = <A>(
       response.on("data", (chunk: Buffer) => {
         size += chunk.length
         if (size > target.maxResponseBytes) {
-          fail("protocol", `answer larger than the limit of ${target.maxResponseBytes} bytes`)
+          fail("too-large", `answer larger than the limit of ${target.maxResponseBytes} bytes`)
           request.destroy()
         } else if (first === undefined) {
           first = chunk

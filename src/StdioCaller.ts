@@ -67,7 +67,7 @@ const readAnswer = (
   const collected = process.collectedStdout()
   if (collected.overflow) {
     return fail(
-      "protocol",
+      "too-large",
       `the plugin wrote more than the limit of ${target.maxResponseBytes} bytes on stdout (max_response_bytes) ` +
         `and was stopped at once (${status})`
     )

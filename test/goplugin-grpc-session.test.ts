@@ -97,7 +97,7 @@ describe("GrpcSession against go-plugin 1.0.1", () => {
           // The cap is 1024 bytes: a 4 KiB value is sent fine but its answer is refused.
           yield* kv.call("Put", { key: "big", value: Buffer.alloc(4096, 1) })
           const tooBig = yield* Effect.flip(kv.call("Get", { key: "big" }))
-          expect(tooBig).toMatchObject({ _tag: "GoPluginCallError", reason: "protocol", code: "RESOURCE_EXHAUSTED" })
+          expect(tooBig).toMatchObject({ _tag: "GoPluginCallError", reason: "too-large", code: "RESOURCE_EXHAUSTED" })
           expect(tooBig.message).toMatch(/4\d{3} vs\. 1024/)
           expect((yield* kv.call("Get", { key: "small" })).found).toBe(true)
         })))

@@ -25,7 +25,7 @@ describe("bad answers from a plugin are typed errors and the host stays up", () 
         expect(yield* failure("teapot")).toMatchObject({ reason: "status", detail: expect.stringContaining("HTTP 418") })
         expect(yield* failure("error-500")).toMatchObject({ reason: "remote", detail: "HTTP 500: database is down" })
         expect(yield* failure("success-with-404")).toMatchObject({ reason: "status" })
-        expect(yield* failure("huge")).toMatchObject({ reason: "protocol", detail: expect.stringContaining("1048576 bytes") })
+        expect(yield* failure("huge")).toMatchObject({ reason: "too-large", detail: expect.stringContaining("1048576 bytes") })
         expect(yield* failure("hang-up")).toMatchObject({ reason: "protocol" })
         // The host and the plugin are both still fine.
         expect(yield* caller.ping).toBe("pong")

@@ -182,7 +182,7 @@ describe("start-up under load", () => {
 })
 
 describe("smaller faults", () => {
-  it.scopedLive("stdio: a plugin writing past the output limit is stopped at once with a protocol error naming the limit", () =>
+  it.scopedLive("stdio: a plugin writing past the output limit is stopped at once with a too-large error naming the limit", () =>
     Effect.gen(function*() {
       const dir = yield* tempDir
       const script = path.join(root, "test", "fixtures", "endless-stdout.sh")
@@ -192,8 +192,9 @@ describe("smaller faults", () => {
         return yield* Effect.flip(caller.exec("go", utf8("x")))
       }).pipe(Effect.scoped, Effect.provide(testLayer(file)))
       // Not a timeout: the 60 s call limit was never reached.
-      expect(error).toMatchObject({ _tag: "CallError", reason: "protocol" })
+      expect(error).toMatchObject({ _tag: "CallError", reason: "too-large" })
       expect(error.message).toContain("65536 bytes")
+      expect(error.message).toContain("raise [settings] max_response_bytes")
       expect(processesMentioning(script)).toEqual([])
     }))
 })
