@@ -44,6 +44,24 @@ const common = {
  */
 const grpc = ["@grpc/grpc-js", "@grpc/proto-loader"]
 
+/**
+ * In the CLI's bundle gRPC's packages are bundled but evaluated on first use: `src/internal/grpcModules.ts`
+ * loads them with `createRequire`, which esbuild cannot follow, so its `load` becomes plain `require`
+ * calls here, which esbuild bundles as modules evaluated when first required.
+ */
+const lazyGrpc = {
+  name: "lazy-grpc",
+  setup(build) {
+    build.onLoad({ filter: /[\\/]src[\\/]internal[\\/]grpcModules\.ts$/ }, async (args) => {
+      const text = await fs.promises.readFile(args.path, "utf8")
+      const line = "const load = createRequire(import.meta.url)"
+      if (!text.includes(line)) throw new Error(`${args.path} no longer has the line \`${line}\` that the CLI bundle replaces`)
+      const bundled = "const load = (id: string): unknown =>\n  id === \"@grpc/grpc-js\" ? require(\"@grpc/grpc-js\") : require(\"@grpc/proto-loader\")"
+      return { contents: text.replace(line, bundled), loader: "ts" }
+    })
+  }
+}
+
 const library = async () => {
   await esbuild.build({
     ...common,
@@ -58,6 +76,7 @@ const library = async () => {
     entryPoints: [at("src/cli/bin.ts")],
     outfile: at("dist/cli/main.cjs"),
     format: "cjs",
+    plugins: [lazyGrpc],
     define: { "import.meta.url": "__importMetaUrl" },
     banner: { js: "var __importMetaUrl = require(\"node:url\").pathToFileURL(__filename).href;" }
   })

@@ -4,8 +4,7 @@
  *
  * @since 0.1.0
  */
-import * as grpc from "@grpc/grpc-js"
-import * as protoLoader from "@grpc/proto-loader"
+import type * as grpc from "@grpc/grpc-js"
 import { Effect, type Scope } from "effect"
 import type { Caller, CallOptions } from "./Caller.js"
 import { formatAddress, type NetworkTarget, type Transport } from "./Launcher.js"
@@ -15,6 +14,7 @@ import { reasonOfStatus } from "./internal/grpcStatus.js"
 import { contextHeaders } from "./internal/pipelineContext.js"
 import type { CallError } from "./PluginError.js"
 import { fromHex, protoLoaderOptions, protoPath, toHex } from "./internal/wire.js"
+import { Status, grpc as loadGrpc, loader as loadProtoLoader, statusName } from "./internal/grpcModules.js"
 
 interface PluginResponse {
   readonly Status?: string
@@ -40,8 +40,8 @@ let loaded: PluginClientConstructor | undefined
 /** The generated client class, loaded once per process from `proto/plugin.proto`. */
 export const clientConstructor = (): PluginClientConstructor => {
   if (loaded === undefined) {
-    const definition = protoLoader.loadSync(protoPath, protoLoaderOptions)
-    const root = grpc.loadPackageDefinition(definition) as unknown as { plugin: { Plugin: PluginClientConstructor } }
+    const definition = loadProtoLoader().loadSync(protoPath, protoLoaderOptions)
+    const root = loadGrpc().loadPackageDefinition(definition) as unknown as { plugin: { Plugin: PluginClientConstructor } }
     loaded = root.plugin.Plugin
   }
   return loaded
@@ -53,7 +53,7 @@ export const clientConstructor = (): PluginClientConstructor => {
  */
 export const plainDetail = (error: { readonly code: grpc.status; readonly details: string; readonly message: string }): string => {
   const detail = error.details || error.message
-  return error.code === grpc.status.DEADLINE_EXCEEDED ? detail.split(",")[0]!.trim() : detail
+  return error.code === Status.DEADLINE_EXCEEDED ? detail.split(",")[0]!.trim() : detail
 }
 
 /** Creates a gRPC caller with its own channel, closed when the scope closes. */
@@ -63,7 +63,7 @@ export const make = (target: NetworkTarget): Effect.Effect<Caller, never, Scope.
       Effect.sync(() => {
         const Client = clientConstructor()
         const limit = target.maxResponseBytes + 1024
-        return new Client(formatAddress(target.address), grpc.credentials.createInsecure(), {
+        return new Client(formatAddress(target.address), loadGrpc().credentials.createInsecure(), {
           "grpc.max_receive_message_length": limit,
           "grpc.max_send_message_length": -1,
           "grpc.initial_reconnect_backoff_ms": 20,
@@ -73,7 +73,7 @@ export const make = (target: NetworkTarget): Effect.Effect<Caller, never, Scope.
       (client) => Effect.sync(() => client.close())
     ),
     (client): Caller => {
-      const metadata = new grpc.Metadata()
+      const metadata = new (loadGrpc().Metadata)()
       metadata.set("x-host", target.host)
       metadata.set("authorization", `Bearer ${target.token}`)
       /** The shared metadata, or a copy with the call's `x-goplugin-*` pipeline context. */
@@ -102,7 +102,7 @@ export const make = (target: NetworkTarget): Effect.Effect<Caller, never, Scope.
             resume(Effect.fail(callError(target, operation, command, reason, detail)))
           const callback: Callback = (error, response) => {
             if (error !== null) {
-              const detail = `${grpc.status[error.code] ?? error.code}: ${plainDetail(error)}`
+              const detail = `${statusName(error.code)}: ${plainDetail(error)}`
               return fail(reasonOfStatus(error.code, error.details ?? ""), detail)
             }
             const status = response?.Status ?? ""

@@ -8,7 +8,7 @@
  *
  * @since 0.2.0
  */
-import * as grpc from "@grpc/grpc-js"
+import type * as grpc from "@grpc/grpc-js"
 import { Duration, Effect, Either, Option, Ref } from "effect"
 import * as path from "node:path"
 import * as CallerFactory from "../CallerFactory.js"
@@ -22,6 +22,7 @@ import { formatAddress, type NetworkTarget } from "../Launcher.js"
 import { CallError } from "../PluginError.js"
 import { PortLauncher } from "../PortLauncher.js"
 import { UsageError } from "./output.js"
+import { grpc as loadGrpc, statusName } from "../internal/grpcModules.js"
 
 /**
  * `package.Service/Method`, capturing the service and the method.
@@ -88,14 +89,14 @@ export const callGrpcPlugin = Effect.fn("Cli.callGrpcPlugin")(function*(
   }
   const client = yield* Effect.acquireRelease(
     Effect.sync(() =>
-      new grpc.Client(formatAddress(target.address), grpc.credentials.createInsecure(), {
+      new (loadGrpc().Client)(formatAddress(target.address), loadGrpc().credentials.createInsecure(), {
         "grpc.max_receive_message_length": target.maxResponseBytes + 1024
       })
     ),
     (channel) => Effect.sync(() => channel.close())
   )
   // What the grpc transport sends with every call (GrpcCaller): the plugin checks the token.
-  const metadata = new grpc.Metadata()
+  const metadata = new (loadGrpc().Metadata)()
   metadata.set("x-host", target.host)
   metadata.set("authorization", `Bearer ${target.token}`)
   const answer = yield* unary(client, found as grpc.MethodDefinition<object, unknown>, request, timeout, metadata).pipe(
@@ -105,7 +106,7 @@ export const callGrpcPlugin = Effect.fn("Cli.callGrpcPlugin")(function*(
         operation: "exec",
         command: method,
         reason: reasonOfStatus(failure.code, failure.details),
-        detail: `${grpc.status[failure.code] ?? failure.code}: ${failure.details}`
+        detail: `${statusName(failure.code)}: ${failure.details}`
       })
     )
   )

@@ -5,9 +5,10 @@
  *
  * @since 0.2.0
  */
-import * as grpc from "@grpc/grpc-js"
+import type * as grpc from "@grpc/grpc-js"
 import type { ClientTls } from "./GrpcSession.js"
 import type { CertificateAndKey } from "./SelfSignedCertificate.js"
+import { grpc as loadGrpc } from "../internal/grpcModules.js"
 
 /**
  * Credentials for channels this side opens and servers it runs.
@@ -31,8 +32,8 @@ export interface Security {
  */
 export const insecure = (): Security => ({
   tls: false,
-  channelCredentials: grpc.credentials.createInsecure(),
-  serverCredentials: grpc.ServerCredentials.createInsecure(),
+  channelCredentials: loadGrpc().credentials.createInsecure(),
+  serverCredentials: loadGrpc().ServerCredentials.createInsecure(),
   channelOptions: {}
 })
 
@@ -48,8 +49,8 @@ export const mutualTls = (own: CertificateAndKey, peerPem: string): Security => 
   const chain = Buffer.from(own.certificatePem)
   return {
     tls: true,
-    channelCredentials: grpc.credentials.createSsl(peer, key, chain),
-    serverCredentials: grpc.ServerCredentials.createSsl(peer, [{ private_key: key, cert_chain: chain }], true),
+    channelCredentials: loadGrpc().credentials.createSsl(peer, key, chain),
+    serverCredentials: loadGrpc().ServerCredentials.createSsl(peer, [{ private_key: key, cert_chain: chain }], true),
     channelOptions: { "grpc.ssl_target_name_override": "localhost", "grpc.default_authority": "localhost" },
     clientTls: { ca: peer, cert: chain, key }
   }

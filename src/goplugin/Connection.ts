@@ -8,7 +8,7 @@
  *
  * @since 0.2.0
  */
-import * as grpc from "@grpc/grpc-js"
+import type * as grpc from "@grpc/grpc-js"
 import { Duration, Effect, GroupBy, LogLevel, Ref, Runtime, type Scope, Stream } from "effect"
 import * as fs from "node:fs"
 import * as os from "node:os"
@@ -22,6 +22,7 @@ import type { Handshake } from "./Handshake.js"
 import * as HclogLine from "./HclogLine.js"
 import { type ConnInfo, HEALTH_SERVICE, type HealthCheckResponse, protocol, type StdioData } from "./Protocol.js"
 import type { RpcFailure } from "./Rpc.js"
+import { Status, grpc as loadGrpc, statusName } from "../internal/grpcModules.js"
 
 /** grpc-js refuses answers over 4 MiB by default; providers' schemas are larger (Terraform allows 256 MiB). */
 export const DEFAULT_MAX_RECEIVE_BYTES = 256 * 1024 * 1024
@@ -97,7 +98,7 @@ export const connect = Effect.fn("GoPlugin.connect")(function*(options: ConnectO
   }
   const open = (address: string) =>
     Effect.acquireRelease(
-      Effect.sync(() => new grpc.Client(address, security.channelCredentials, channelOptions)),
+      Effect.sync(() => new (loadGrpc().Client)(address, security.channelCredentials, channelOptions)),
       (client) => Effect.sync(() => client.close())
     )
   const services = protocol()
@@ -124,8 +125,8 @@ export const connect = Effect.fn("GoPlugin.connect")(function*(options: ConnectO
         new GoPluginCallError({
           ...where,
           method: "grpc.health.v1.Health/Check",
-          reason: failure.code === grpc.status.DEADLINE_EXCEEDED ? "timeout" : "refused",
-          code: grpc.status[failure.code] ?? String(failure.code),
+          reason: failure.code === Status.DEADLINE_EXCEEDED ? "timeout" : "refused",
+          code: statusName(failure.code),
           detail: failure.details
         })
       ),
@@ -150,19 +151,19 @@ export const connect = Effect.fn("GoPlugin.connect")(function*(options: ConnectO
     (dir) => Effect.sync(() => fs.rmSync(dir, { recursive: true, force: true }))
   )
   const streamEnded = (name: string, ignored: ReadonlyArray<grpc.status>) => (status: RpcFailure) =>
-    status.code === grpc.status.OK || ignored.includes(status.code)
+    status.code === Status.OK || ignored.includes(status.code)
       ? Effect.void
-      : Effect.logDebug(`go-plugin ${name} stream ended: ${grpc.status[status.code]}: ${status.details}`).pipe(annotate)
+      : Effect.logDebug(`go-plugin ${name} stream ended: ${statusName(status.code)}: ${status.details}`).pipe(annotate)
   // `send` reaches the stream only once the broker announces something, after the stream is open.
   const send = (info: ConnInfo): Effect.Effect<void, BrokerError> => Effect.sync(() => brokerStream.write(info))
-  const broker = yield* Broker.make({ grpc, security, socketDir, send })
+  const broker = yield* Broker.make({ grpc: loadGrpc(), security, socketDir, send })
   const brokerStream = session.stream<ConnInfo, ConnInfo>(services.GRPCBroker.service["StartStream"] as grpc.MethodDefinition<ConnInfo, ConnInfo>, {
     onMessage: (info) => runSync(broker.receive(info)),
-    onEnd: (status) => runSync(streamEnded("broker", [grpc.status.CANCELLED])(status))
+    onEnd: (status) => runSync(streamEnded("broker", [Status.CANCELLED])(status))
   })
 
   // UNIMPLEMENTED: go-plugin < 1.1 has no stdio stream; CANCELLED: we closed it.
-  const stdioEnded = streamEnded("stdio", [grpc.status.UNIMPLEMENTED, grpc.status.CANCELLED])
+  const stdioEnded = streamEnded("stdio", [Status.UNIMPLEMENTED, Status.CANCELLED])
   const stdioChunks = Stream.async<StdioData>((emit) => {
     const stdio = session.stream<object, StdioData>(services.GRPCStdio.service["StreamStdio"] as grpc.MethodDefinition<object, StdioData>, {
       onMessage: (chunk) => void emit.single(chunk),
@@ -199,8 +200,8 @@ export const connect = Effect.fn("GoPlugin.connect")(function*(options: ConnectO
       Duration.seconds(2)
     ).pipe(Effect.either)
     // The plugin stops its server inside the handler, so UNAVAILABLE is the expected answer.
-    if (outcome._tag === "Left" && outcome.left.code !== grpc.status.UNAVAILABLE) {
-      yield* Effect.logDebug(`go-plugin Shutdown answered ${grpc.status[outcome.left.code]}: ${outcome.left.details}`)
+    if (outcome._tag === "Left" && outcome.left.code !== Status.UNAVAILABLE) {
+      yield* Effect.logDebug(`go-plugin Shutdown answered ${statusName(outcome.left.code)}: ${outcome.left.details}`)
     }
   }).pipe(annotate, Effect.withSpan("GoPlugin.shutdown", { attributes: where }))
 

@@ -11,7 +11,7 @@
  *
  * @since 0.2.0
  */
-import * as grpc from "@grpc/grpc-js"
+import type * as grpc from "@grpc/grpc-js"
 import { Context, Duration, Effect, Either, Layer, type Scope } from "effect"
 import * as AnnouncedLauncher from "../AnnouncedLauncher.js"
 import type { Caller, CallOptions } from "../Caller.js"

@@ -15,7 +15,8 @@
  *
  * @since 0.2.0
  */
-import { type MethodDefinition, status as Status } from "@grpc/grpc-js"
+import type { MethodDefinition } from "@grpc/grpc-js"
+import { Status } from "../internal/grpcModules.js"
 import { Duration, Effect, type Scope } from "effect"
 import * as net from "node:net"
 import * as tls from "node:tls"

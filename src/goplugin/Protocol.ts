@@ -5,9 +5,10 @@
  *
  * @since 0.2.0
  */
-import * as grpc from "@grpc/grpc-js"
-import * as protoLoader from "@grpc/proto-loader"
+import type * as grpc from "@grpc/grpc-js"
+import type * as protoLoader from "@grpc/proto-loader"
 import { fileURLToPath } from "node:url"
+import { grpc as loadGrpc, loader as loadProtoLoader } from "../internal/grpcModules.js"
 
 /** `plugin.ConnInfo`: where one side listens for the service the other will call under `service_id`. */
 export interface ConnInfo {
@@ -55,8 +56,8 @@ let loaded: GoPluginProtocol | undefined
 export const protocol = (): GoPluginProtocol => {
   if (loaded === undefined) {
     const files = ["health.proto", "grpc_broker.proto", "grpc_controller.proto", "grpc_stdio.proto"]
-    const definition = protoLoader.loadSync(files.map((file) => protoDir + file), loaderOptions)
-    const root = grpc.loadPackageDefinition(definition) as unknown as {
+    const definition = loadProtoLoader().loadSync(files.map((file) => protoDir + file), loaderOptions)
+    const root = loadGrpc().loadPackageDefinition(definition) as unknown as {
       readonly grpc: { readonly health: { readonly v1: { readonly Health: Constructor } } }
       readonly plugin: { readonly GRPCBroker: Constructor; readonly GRPCController: Constructor; readonly GRPCStdio: Constructor }
     }

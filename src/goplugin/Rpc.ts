@@ -4,11 +4,12 @@
  *
  * @since 0.2.0
  */
-import * as grpc from "@grpc/grpc-js"
+import type * as grpc from "@grpc/grpc-js"
 import { Duration, Effect } from "effect"
 import type { CallFailure } from "../PluginError.js"
 import { BrokerTlsUnsupported, GoPluginCallError } from "./GoPluginError.js"
 import { reasonOfStatus } from "../internal/grpcStatus.js"
+import { Status, grpc as loadGrpc, statusName } from "../internal/grpcModules.js"
 
 /** A failed call's status: its code and details. */
 export interface RpcFailure {
@@ -26,7 +27,7 @@ export const unary = <Req, Res>(
   method: grpc.MethodDefinition<Req, Res>,
   request: Req,
   timeout: Duration.DurationInput,
-  metadata: grpc.Metadata = new grpc.Metadata()
+  metadata: grpc.Metadata = new (loadGrpc().Metadata)()
 ): Effect.Effect<Res, RpcFailure> =>
   Effect.async<Res, RpcFailure>((resume) => {
     const call = client.makeUnaryRequest(
@@ -50,7 +51,7 @@ export const unary = <Req, Res>(
  * services use it for failures of the transport).
  */
 export const reasonOf = (code: grpc.status, details: string): typeof CallFailure.Type =>
-  code === grpc.status.INTERNAL ? "protocol" : reasonOfStatus(code, details)
+  code === Status.INTERNAL ? "protocol" : reasonOfStatus(code, details)
 
 /** The text a go-plugin < 1.4.4 plugin reports when its broker dial into the host fails under AutoMTLS. */
 const OLD_BROKER_TLS = "certificate is valid for localhost, not unused"
@@ -73,6 +74,6 @@ export const callFailed = (
       plugin: where.plugin,
       method,
       reason: reasonOf(failure.code, failure.details),
-      code: grpc.status[failure.code] ?? String(failure.code),
+      code: statusName(failure.code),
       detail: failure.details
     })

@@ -4,13 +4,14 @@
  *
  * @since 0.2.0
  */
-import * as grpc from "@grpc/grpc-js"
-import * as protoLoader from "@grpc/proto-loader"
+import type * as grpc from "@grpc/grpc-js"
+import type * as protoLoader from "@grpc/proto-loader"
 import { Duration, Effect, Either } from "effect"
 import * as path from "node:path"
 import { type BrokerTlsUnsupported, GoPluginCallError, ProtoLoadError } from "./GoPluginError.js"
 import { loaderOptions } from "./Protocol.js"
 import { callFailed, type RpcFailure, unary } from "./Rpc.js"
+import { loader as loadProtoLoader } from "../internal/grpcModules.js"
 
 /**
  * Loaded `.proto` files.
@@ -37,7 +38,7 @@ export const loadProtos = Effect.fn("GoPlugin.loadProtos")(function*(
 ) {
   const dirs = [...new Set([...files.map((file) => path.dirname(file)), ...includeDirs])]
   const definition = yield* Effect.tryPromise({
-    try: () => protoLoader.load([...files], { ...loaderOptions, ...overrides, includeDirs: dirs }),
+    try: () => loadProtoLoader().load([...files], { ...loaderOptions, ...overrides, includeDirs: dirs }),
     catch: (error) => new ProtoLoadError({ plugin, files, problem: error instanceof Error ? error.message : String(error) })
   })
   return { plugin, files, definition } satisfies Protos

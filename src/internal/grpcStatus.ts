@@ -4,8 +4,9 @@
  *
  * @internal
  */
-import * as grpc from "@grpc/grpc-js"
+import type * as grpc from "@grpc/grpc-js"
 import type { CallFailure } from "../CallErrors.js"
+import { Status } from "./grpcModules.js"
 
 /** grpc-js's words for an UNAVAILABLE call that never reached a connection. */
 const NO_CONNECTION = /ECONNREFUSED|ENOENT|No connection established|failed to connect/i
@@ -16,17 +17,17 @@ const TOO_LARGE = /larger than max|message too large|exceeds the (maximum|limit)
 /** The `CallError` reason of a status; `details` tells an UNAVAILABLE never sent from one lost on the way. */
 export const reasonOfStatus = (code: grpc.status, details: string): typeof CallFailure.Type => {
   switch (code) {
-    case grpc.status.UNAVAILABLE:
+    case Status.UNAVAILABLE:
       // Never sent (safe to retry) apart from sent and lost (outcome unknown).
       return NO_CONNECTION.test(details) ? "refused" : "dropped"
-    case grpc.status.DEADLINE_EXCEEDED:
+    case Status.DEADLINE_EXCEEDED:
       return "timeout"
-    case grpc.status.CANCELLED:
+    case Status.CANCELLED:
       return "interrupted"
-    case grpc.status.RESOURCE_EXHAUSTED:
+    case Status.RESOURCE_EXHAUSTED:
       // A message over a receive or send limit (grpc-js and grpc-go word it so); otherwise the plugin's own quota.
       return TOO_LARGE.test(details) ? "too-large" : "remote"
-    case grpc.status.UNIMPLEMENTED:
+    case Status.UNIMPLEMENTED:
       return "unimplemented"
     default:
       return "remote"

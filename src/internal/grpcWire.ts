@@ -5,7 +5,7 @@
  *
  * @internal
  */
-import { status as Status } from "@grpc/grpc-js"
+import { Status } from "./grpcModules.js"
 
 /** A call's final status: its code and details. */
 export interface CallStatus {
