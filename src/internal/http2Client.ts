@@ -32,6 +32,8 @@ const DEFAULT_WINDOW = 65_535
 /** Our receive windows, per stream and for the connection; the largest frame we accept is the default 16 KiB. */
 const RECEIVE_WINDOW = 4 * 1024 * 1024
 const MAX_FRAME = 16_384
+/** The largest header block (HEADERS and its CONTINUATIONs) kept: a plugin that never ends one must not grow the host. */
+const MAX_HEADER_BLOCK = 1024 * 1024
 
 /** What a stream tells its owner. */
 export interface StreamEvents {
@@ -114,7 +116,7 @@ export const start = (socket: net.Socket, ready: (error: string | undefined) => 
   let goingAway: string | undefined
   let settled = false
   let buffered: Buffer = Buffer.alloc(0)
-  let headerBlock: { readonly id: number; readonly endStream: boolean; readonly parts: Array<Buffer> } | undefined
+  let headerBlock: { readonly id: number; readonly endStream: boolean; readonly parts: Array<Buffer>; size: number } | undefined
 
   // Control frames (acks, window updates) wait for the next write, or the end of this turn of the
   // event loop: grpc-go pings with nearly every answer, and one write per call costs less than two.
@@ -240,12 +242,14 @@ export const start = (socket: net.Socket, ready: (error: string | undefined) => 
         if (flags & PADDED) block = block.subarray(1, block.length - payload[0]!)
         if (flags & PRIORITY) block = block.subarray(5)
         if (flags & END_HEADERS) return headersDone(id, (flags & END_STREAM) !== 0, block)
-        headerBlock = { id, endStream: (flags & END_STREAM) !== 0, parts: [block] }
+        headerBlock = { id, endStream: (flags & END_STREAM) !== 0, parts: [block], size: block.length }
         return
       }
       case CONTINUATION: {
         if (headerBlock === undefined) return fail("protocol error: CONTINUATION without HEADERS")
         headerBlock.parts.push(payload)
+        headerBlock.size += payload.length
+        if (headerBlock.size > MAX_HEADER_BLOCK) return fail(`protocol error: a header block over ${MAX_HEADER_BLOCK} bytes`)
         if (flags & END_HEADERS) {
           const { endStream, parts } = headerBlock
           headerBlock = undefined

@@ -1,0 +1,81 @@
+/**
+ * The lean HTTP/2 client (src/internal/http2Client.ts) against a server that does not cooperate: a
+ * header block that never ends, a frame over the size we allow, and garbage. Each must end the
+ * connection with a protocol error delivered to the open stream, not grow the host or throw.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import { Effect } from "effect"
+import * as net from "node:net"
+import * as Hpack from "../src/internal/hpack.js"
+import * as Http2Client from "../src/internal/http2Client.js"
+
+const frame = (type: number, flags: number, id: number, payload: Buffer): Buffer => {
+  const header = Buffer.alloc(9)
+  header.writeUIntBE(payload.length, 0, 3)
+  header[3] = type
+  header[4] = flags
+  header.writeUInt32BE(id, 5)
+  return Buffer.concat([header, payload])
+}
+
+const SETTINGS = frame(0x4, 0, 0, Buffer.alloc(0))
+
+/**
+ * A loopback server that answers the client's preface with SETTINGS, then, once the first request
+ * arrives, writes what `misbehave` returns; the client's stream reports how it ended.
+ */
+const againstServer = (misbehave: () => ReadonlyArray<Buffer>) =>
+  Effect.async<string | undefined, never>((resume) => {
+    let requested = false
+    const server = net.createServer((socket) => {
+      socket.on("error", () => {})
+      socket.write(SETTINGS)
+      socket.on("data", () => {
+        if (requested) return
+        requested = true
+        for (const bytes of misbehave()) socket.write(bytes)
+      })
+    })
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as net.AddressInfo
+      const socket = net.connect(port, "127.0.0.1")
+      const client = Http2Client.start(socket, (error) => {
+        if (error !== undefined) return resume(Effect.succeed(`not ready: ${error}`))
+        const block = Buffer.concat([Hpack.indexed(3), Hpack.literal(4, "/kv.KV/Get")])
+        client.request(block, Buffer.alloc(5), {
+          onHeaders: () => {},
+          onData: () => {},
+          onClose: (end) => {
+            client.destroy()
+            server.close()
+            resume(Effect.succeed(end.lost ?? `reset ${end.reset}`))
+          }
+        })
+      })
+    })
+    return Effect.sync(() => server.close())
+  })
+
+describe("the lean HTTP/2 client against a server that does not cooperate", () => {
+  it.live("a header block that never ends is refused past 1 MiB", () =>
+    Effect.gen(function*() {
+      const chunk = Buffer.alloc(16_384, 0x41)
+      const lost = yield* againstServer(() => [
+        frame(0x1, 0, 1, chunk),
+        ...Array.from({ length: 70 }, () => frame(0x9, 0, 1, chunk))
+      ])
+      expect(lost).toMatch(/protocol error: a header block over 1048576 bytes/)
+    }))
+
+  it.live("a frame larger than the client allows ends the connection", () =>
+    Effect.gen(function*() {
+      const lost = yield* againstServer(() => [frame(0x0, 0, 1, Buffer.alloc(20_000))])
+      expect(lost).toMatch(/protocol error: a frame of 20000 bytes/)
+    }))
+
+  it.live("garbage in a header block is a protocol error, not an exception", () =>
+    Effect.gen(function*() {
+      const lost = yield* againstServer(() => [frame(0x1, 0x4, 1, Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff]))])
+      expect(lost).toMatch(/^protocol error: /)
+    }))
+})
