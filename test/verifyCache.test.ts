@@ -7,9 +7,13 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
+import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
+import * as NodePath from "@effect/platform-node/NodePath"
+import * as Discover from "../src/Discover.js"
+import * as Host from "../src/Host.js"
 import { makeVerifyCache } from "../src/internal/verifyCache.js"
 import * as Md5Checker from "../src/Md5Checker.js"
-import { md5Of, tempDir } from "./helpers.js"
+import { md5Of, renderConfig, tempDir } from "./helpers.js"
 
 /** The real checker, counting the files it reads. */
 const countingChecker = () => {
@@ -66,5 +70,25 @@ describe("verifyCache", () => {
       const swapError = yield* Effect.flip(check(swapped))
       expect(swapError).toMatchObject({ _tag: "ChecksumMismatch", file: swapped })
       expect(reads).toEqual([edited, swapped, edited, swapped])
+    }), 20_000)
+
+  it.scopedLive("Host.install goes through the same memory: a second container of a host does not hash its plugins again, an edit is caught", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      const script = path.join(dir, "plugin.sh")
+      fs.writeFileSync(script, "#!/bin/sh\necho good\n")
+      const file = path.join(dir, "config.toml")
+      fs.writeFileSync(file, renderConfig([{ name: "p", exec: "/bin/sh", args: [script], execFile: script, commType: "rest" }], { app: ["p"] }))
+      const config = yield* Discover.decodeConfig(file, fs.readFileSync(file, "utf8"))
+      yield* nextTick
+      const { layer, reads } = countingChecker()
+      const install = Host.install(config, "app").pipe(Effect.provide(Layer.mergeAll(layer, NodeFileSystem.layer, NodePath.layer)))
+      expect((yield* install).plugins.has("p")).toBe(true)
+      expect((yield* install).plugins.has("p")).toBe(true)
+      expect(reads).toEqual([script])
+      fs.writeFileSync(script, "#!/bin/sh\necho evil\n")
+      const third = yield* install
+      expect(third.failures.get("p")).toMatchObject({ _tag: "ChecksumMismatch", file: script })
+      expect(reads).toEqual([script, script])
     }), 20_000)
 })
