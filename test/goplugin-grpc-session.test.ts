@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import type * as grpc from "@grpc/grpc-js"
-import { Duration, Effect, Either, Fiber, Layer, Logger, LogLevel, type Scope } from "effect"
+import { Duration, Effect, Either, Fiber, Logger, LogLevel, type Scope } from "effect"
 import { beforeAll } from "vitest"
 import * as Hpack from "../src/internal/hpack.js"
 import type { GoPluginSettings } from "../src/goplugin/GoPluginSettings.js"
@@ -15,9 +15,8 @@ import * as Launch from "../src/goplugin/Launch.js"
 import { HEALTH_SERVICE, protocol } from "../src/goplugin/Protocol.js"
 import { callFailed } from "../src/goplugin/Rpc.js"
 import * as ServiceClient from "../src/goplugin/ServiceClient.js"
-import * as ProcessRegistry from "../src/ProcessRegistry.js"
 import { goFixtures, kvHandshake, kvProto, testMarker } from "./goFixtures.js"
-import { processesMentioning, survivors } from "./helpers.js"
+import * as GoHosted from "./goHosted.js"
 
 const marker = testMarker()
 
@@ -44,29 +43,9 @@ const settings = (autoMtls: boolean, maxReceiveBytes = 64 * 1024 * 1024): GoPlug
   maxReceiveBytes
 })
 
-/** Runs `body` on a launched fixture, then checks the plugin and its children are gone. */
+/** Runs `body` on the launched fixture (goHosted.ts), logging only warnings. */
 const hosted = <A, E>(options: GoPluginSettings, body: (launched: Launch.Launched) => Effect.Effect<A, E, Scope.Scope>) =>
-  Effect.gen(function*() {
-    const pids: Array<number> = []
-    const result = yield* Effect.scoped(
-      Effect.gen(function*() {
-        const launched = yield* Launch.launch({
-          host: "app",
-          plugin: "kv",
-          exec: kvplugin,
-          args: [marker],
-          cwd: process.cwd(),
-          grace: Duration.seconds(2),
-          settings: options
-        })
-        pids.push(launched.process.pid)
-        return yield* body(launched)
-      })
-    ).pipe(Effect.provide(Layer.merge(ProcessRegistry.layer, Logger.minimumLogLevel(LogLevel.Warning))))
-    expect(yield* survivors(pids)).toEqual([])
-    expect(processesMentioning(marker)).toEqual([])
-    return result
-  })
+  GoHosted.hosted({ exec: kvplugin, marker, logs: Logger.minimumLogLevel(LogLevel.Warning) }, options, body)
 
 const health = () => protocol().Health.service["Check"] as grpc.MethodDefinition<{ service: string }, { status: string }>
 

@@ -10,9 +10,8 @@ import { beforeAll } from "vitest"
 import * as Launch from "../src/goplugin/Launch.js"
 import type { GoPluginSettings } from "../src/goplugin/GoPluginSettings.js"
 import * as ServiceClient from "../src/goplugin/ServiceClient.js"
-import * as ProcessRegistry from "../src/ProcessRegistry.js"
-import { processesMentioning, survivors } from "./helpers.js"
 import { goFixtures, kvHandshake, kvProto, testMarker } from "./goFixtures.js"
+import * as GoHosted from "./goHosted.js"
 
 const marker = testMarker()
 
@@ -63,35 +62,13 @@ beforeAll(() => {
   kvplugin = goFixtures().kvplugin
 }, 180_000)
 
-/** Runs `body` with a registry in its own scope, then checks the plugin and its children are gone. */
+/** Runs `body` on the launched fixture (goHosted.ts), its logs captured into `entries`. */
 const hosted = <A, E>(
   overrides: Partial<GoPluginSettings>,
   body: (launched: Launch.Launched) => Effect.Effect<A, E, Scope.Scope>,
   entries: Array<LogEntry> = [],
   env: Record<string, string> = {}
-) =>
-  Effect.gen(function*() {
-    const pids: Array<number> = []
-    const result = yield* Effect.scoped(
-      Effect.gen(function*() {
-        const launched = yield* Launch.launch({
-          host: "app",
-          plugin: "kv",
-          exec: kvplugin,
-          args: [marker],
-          cwd: process.cwd(),
-          env,
-          grace: Duration.seconds(2),
-          settings: settings(overrides)
-        })
-        pids.push(launched.process.pid)
-        return yield* body(launched)
-      })
-    ).pipe(Effect.provide(Layer.merge(ProcessRegistry.layer, capture(entries))))
-    expect(yield* survivors(pids)).toEqual([])
-    expect(processesMentioning(marker)).toEqual([])
-    return result
-  })
+) => GoHosted.hosted({ exec: kvplugin, marker, logs: capture(entries) }, settings(overrides), body, env)
 
 const adder = (definition: grpc.ServiceDefinition) => ({
   definition,
