@@ -15,7 +15,8 @@ import { Console, Duration, Effect, Either, Option, Ref } from "effect"
 import { COMM_TYPE, requestOf } from "../goplugin/GoPluginDriver.js"
 import type { NetworkTarget } from "../Launcher.js"
 import { withPlugin } from "./callCommands.js"
-import { callGrpcPlugin, METHOD, recordingGrpcDriver } from "./grpcCall.js"
+import { METHOD } from "../goplugin/ServiceClient.js"
+import { callGrpcPlugin, recordingGrpcDriver } from "./grpcCall.js"
 import { help, jsonOption, printJson, runCommand, UsageError } from "./output.js"
 
 const encoder = new TextEncoder()

@@ -12,9 +12,8 @@ import type * as grpc from "@grpc/grpc-js"
 import { Duration, Effect, Either, Option, Ref } from "effect"
 import * as path from "node:path"
 import * as CallerFactory from "../CallerFactory.js"
-import { toJson } from "../goplugin/GoPluginDriver.js"
 import { unary } from "../goplugin/Rpc.js"
-import { loadProtos, type Protos, serviceDefinition } from "../goplugin/ServiceClient.js"
+import { BASE64_BYTES, loadProtos, METHOD, type Protos, serviceDefinition } from "../goplugin/ServiceClient.js"
 import * as GrpcCaller from "../GrpcCaller.js"
 import { reasonOfStatus } from "../internal/grpcStatus.js"
 import { protoPath } from "../internal/wire.js"
@@ -23,13 +22,6 @@ import { CallError } from "../PluginError.js"
 import { PortLauncher } from "../PortLauncher.js"
 import { UsageError } from "./output.js"
 import { grpc as loadGrpc, statusName } from "../internal/grpcModules.js"
-
-/**
- * `package.Service/Method`, capturing the service and the method.
- *
- * @since 0.2.0
- */
-export const METHOD = /^([A-Za-z_][\w.]*\.[A-Za-z_]\w*)\/([A-Za-z_]\w*)$/
 
 /**
  * A `grpc` driver like the built-in one that also records the target of the generation it starts
@@ -75,9 +67,9 @@ export const callGrpcPlugin = Effect.fn("Cli.callGrpcPlugin")(function*(
   const refused = (detail: string) => new CallError({ ...where, operation: "exec", command: method, reason: "refused", detail })
   const own = protoFiles.length === 0
     ? []
-    : [yield* Effect.mapError(loadProtos(target.plugin, protoFiles.map((file) => path.resolve(file))), (error) =>
+    : [yield* Effect.mapError(loadProtos(target.plugin, protoFiles.map((file) => path.resolve(file)), [], BASE64_BYTES), (error) =>
       new UsageError({ message: `--proto: ${error.problem}` }))]
-  const builtin = yield* Effect.orDie(loadProtos(target.plugin, [protoPath]))
+  const builtin = yield* Effect.orDie(loadProtos(target.plugin, [protoPath], [], BASE64_BYTES))
   const match = METHOD.exec(method)
   if (match === null) return yield* new UsageError({ message: `"${method}" is not package.Service/Method, e.g. plugin.Plugin/Ping` })
   const [, service, name] = match as unknown as [string, string, string]
@@ -110,5 +102,5 @@ export const callGrpcPlugin = Effect.fn("Cli.callGrpcPlugin")(function*(
       })
     )
   )
-  return JSON.parse(toJson(answer)) as unknown
+  return answer
 }, Effect.scoped)

@@ -28,7 +28,7 @@ import * as HclogLine from "./HclogLine.js"
 import { accept, EXIT_GRACE, launchEnv } from "./Launch.js"
 import { callFailed } from "./Rpc.js"
 import * as SelfSignedCertificate from "./SelfSignedCertificate.js"
-import { loadProtos, type Protos, serviceDefinition } from "./ServiceClient.js"
+import { BASE64_BYTES, loadProtos, METHOD, type Protos, serviceDefinition } from "./ServiceClient.js"
 
 /**
  * The `comm_type` of go-plugin entries.
@@ -109,19 +109,6 @@ export const launcherLayer: Layer.Layer<GoPluginLauncher, never, ProcessRegistry
 /** Distinct commands whose method a caller remembers (a bound against callers inventing names). */
 const MAX_RESOLVED = 1024
 
-const METHOD = /^([A-Za-z_][\w.]*\.[A-Za-z_]\w*)\/([A-Za-z_]\w*)$/
-
-/**
- * A response message as JSON: bytes fields (Buffers) as base64, as protobuf's JSON mapping writes them.
- *
- * @since 0.2.0
- */
-export const toJson = (message: unknown): string =>
-  JSON.stringify(message, (_key, value: unknown) =>
-    typeof value === "object" && value !== null && (value as { type?: unknown }).type === "Buffer" &&
-      Array.isArray((value as { data?: unknown }).data)
-      ? Buffer.from((value as { data: Array<number> }).data).toString("base64")
-      : value)
 
 const decoder = new TextDecoder("utf-8", { fatal: true })
 const encoder = new TextEncoder()
@@ -146,7 +133,7 @@ const makeCaller = (target: GoPluginTarget, connection: Connection) =>
     const where = { host: target.host, plugin: target.plugin }
     const { settings } = target
     // `bytes` fields decode to base64 strings, as protobuf's JSON mapping writes them.
-    const protos = yield* Effect.cached(loadProtos(target.plugin, settings.protoFiles, settings.protoInclude, { bytes: String }))
+    const protos = yield* Effect.cached(loadProtos(target.plugin, settings.protoFiles, settings.protoInclude, BASE64_BYTES))
     const failed = (operation: "ping" | "exec", command: string | undefined) => (error: GoPluginCallError | BrokerTlsUnsupported) =>
       new CallError({
         ...where,

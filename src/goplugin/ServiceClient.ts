@@ -14,6 +14,21 @@ import { callFailed, type RpcFailure, unary } from "./Rpc.js"
 import { loader as loadProtoLoader } from "../internal/grpcModules.js"
 
 /**
+ * A unary method's full name, `package.Service/Method`, capturing the service and the method.
+ *
+ * @since 0.2.0
+ */
+export const METHOD = /^([A-Za-z_][\w.]*\.[A-Za-z_]\w*)\/([A-Za-z_]\w*)$/
+
+/**
+ * Loader options that read and write `bytes` fields as base64 strings, as protobuf's JSON mapping does:
+ * what JSON requests and answers need.
+ *
+ * @since 0.2.0
+ */
+export const BASE64_BYTES: protoLoader.Options = { bytes: String }
+
+/**
  * Loaded `.proto` files.
  *
  * @since 0.2.0
