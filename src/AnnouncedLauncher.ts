@@ -54,7 +54,7 @@ export const make = <Target, Secret>(
         const { host } = plan
         const plugin = plan.plugin.name
         const startFailed = (reason: string) => new PluginStartError({ host, plugin, exec: plan.plugin.exec, detail: reason })
-        yield* plan.verifyCached
+        yield* plan.verify
         const token = newToken()
         const prepared = yield* options.prepare(plan)
         const env = { ...prepared.env, ...pluginEnv(plan, token) }

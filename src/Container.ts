@@ -12,7 +12,7 @@ import * as os from "node:os"
 import type { Caller } from "./Caller.js"
 import { CallerFactory } from "./CallerFactory.js"
 import * as Host from "./Host.js"
-import { makeVerifyCache } from "./internal/verifyCache.js"
+import { verifyCached } from "./internal/verifyCache.js"
 import type { LaunchPlan } from "./Launcher.js"
 import { Md5Checker } from "./Md5Checker.js"
 import { callTimeoutOf } from "./PluginConfig.js"
@@ -136,7 +136,6 @@ export const make = (installed: Host.InstalledHost, options: ContainerOptions = 
     const host = installed.name
     const config = installed.config
     const maxResponseBytes = options.maxResponseBytes ?? config.settings.maxResponseBytes
-    const verifyCached = yield* makeVerifyCache
     const starting = yield* Effect.makeSemaphore(
       options.startConcurrency ?? config.settings.startConcurrency ?? defaultStartConcurrency()
     )
@@ -156,8 +155,7 @@ export const make = (installed: Host.InstalledHost, options: ContainerOptions = 
       execTime: plugin.spec.execTime,
       maxResponseBytes,
       traceCalls: options.traceCalls ?? false,
-      verify: checker.verify(plugin.name, plugin.execFile, { md5: plugin.spec.md5, sha256: plugin.spec.sha256 }),
-      verifyCached: Effect.provideService(verifyCached(plugin.name, plugin.execFile, plugin.spec), Md5Checker, checker)
+      verify: Effect.provideService(verifyCached(plugin.name, plugin.execFile, plugin.spec), Md5Checker, checker)
     })
 
     /** Removes `handle` from the map if it is still the plugin's current one, and stops it. */

@@ -9,7 +9,7 @@
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as Path from "@effect/platform/Path"
 import { Effect, Either } from "effect"
-import { makeVerifyCache } from "./internal/verifyCache.js"
+import { verifyCached } from "./internal/verifyCache.js"
 import {
   ExecutableNotFound,
   HostNotFound,
@@ -112,8 +112,7 @@ export const installPlugin = Effect.fn("Host.installPlugin")(function*(
   // Through the process's verification memory: a file read in full before and unchanged since (same
   // device, inode, size, mtime and ctime) is not read again, so each new container of a host with
   // large binaries (a Terraform provider is hundreds of MB) does not hash them all again.
-  const verify = yield* makeVerifyCache
-  yield* verify(name, execFile, { md5: spec.md5, sha256: spec.sha256 })
+  yield* verifyCached(name, execFile, { md5: spec.md5, sha256: spec.sha256 })
   return { name, host, spec, exec, execFile, cwd: config.dir } satisfies InstalledPlugin
 })
 

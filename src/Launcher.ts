@@ -103,14 +103,12 @@ export interface LaunchPlan {
   readonly execTime: Duration.Duration
   readonly maxResponseBytes: number
   readonly traceCalls: boolean
-  /** Verifies the executable's checksum in full, reading the file whatever its state. */
-  readonly verify: Effect.Effect<void, ChecksumMismatch | FileUnreadable>
   /**
    * Verifies the executable's checksum, skipping the read when the file (device, inode, size, mtime,
    * ctime) is unchanged since it last passed: what every launcher runs right before a start, so a
    * swapped or edited file is refused (docs/security.md, "Checksums").
    */
-  readonly verifyCached: Effect.Effect<void, ChecksumMismatch | FileUnreadable>
+  readonly verify: Effect.Effect<void, ChecksumMismatch | FileUnreadable>
 }
 
 /**

@@ -30,7 +30,7 @@ export const make: Effect.Effect<Launcher<ProcessTarget>, never, ProcessRegistry
       const env = pluginEnv(plan, token)
       const target: ProcessTarget = {
         ...targetBase(plan, token),
-        verify: plan.verifyCached,
+        verify: plan.verify,
         start: (options) => registry.start(startRequest(plan, plan.plugin.spec.execArgs, env, options))
       }
       return { target, process: undefined, port: undefined, listening: Effect.void }

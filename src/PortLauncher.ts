@@ -39,7 +39,7 @@ export const make: Effect.Effect<Launcher<NetworkTarget>, never, ProcessRegistry
   const registry = yield* ProcessRegistry
   const launch = (plan: LaunchPlan) =>
     Effect.gen(function*() {
-      yield* plan.verifyCached
+      yield* plan.verify
       const fixed = configuredPort(plan.plugin.spec)
       const port = fixed ??
         (yield* Effect.mapError(freePort, (reason) =>

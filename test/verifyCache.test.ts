@@ -11,7 +11,7 @@ import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as NodePath from "@effect/platform-node/NodePath"
 import * as Discover from "../src/Discover.js"
 import * as Host from "../src/Host.js"
-import { makeVerifyCache } from "../src/internal/verifyCache.js"
+import { verifyCached } from "../src/internal/verifyCache.js"
 import * as Md5Checker from "../src/Md5Checker.js"
 import { md5Of, renderConfig, tempDir } from "./helpers.js"
 
@@ -42,8 +42,7 @@ describe("verifyCache", () => {
       const expected = { md5: md5Of(edited) }
       yield* nextTick
       const { layer, reads } = countingChecker()
-      const verify = yield* makeVerifyCache
-      const check = (file: string) => Effect.provide(verify("p", file, expected), layer)
+      const check = (file: string) => Effect.provide(verifyCached("p", file, expected), layer)
 
       yield* check(edited)
       yield* check(edited)

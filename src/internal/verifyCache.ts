@@ -32,8 +32,8 @@ const statOf = (file: string) =>
     catch: (error) => new FileUnreadable({ file, detail: (error as Error).message })
   })
 
-/** A verifier that skips files already verified and unchanged since. */
-export const makeVerifyCache = Effect.succeed((
+/** Verifies `file` unless it is already verified and unchanged since. */
+export const verifyCached = (
   plugin: string,
   file: string,
   expected: ExpectedDigests
@@ -48,4 +48,4 @@ export const makeVerifyCache = Effect.succeed((
     if (stateOf(after, expected) === state) {
       yield* Ref.update(verified, HashMap.set(file, state))
     }
-  }))
+  })
