@@ -14,7 +14,7 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { Executor, GoPlugin } from "goplugin-effect"
-import { goFixtures, kvHandshake, kvProto } from "../test/goFixtures.js"
+import { goFixtures, kvGoPluginTable, kvProto } from "../test/goFixtures.js"
 import { type BenchOptions, pair, progress } from "./measure.js"
 import { median, now, percentile, type Row } from "./stats.js"
 
@@ -33,13 +33,7 @@ const goConfig = (kvplugin: string) =>
         `exec = ${JSON.stringify(kvplugin)}`,
         `exec_time = 30`,
         `comm_type = "go-plugin"`,
-        `[plugins.${name}.go_plugin]`,
-        `magic_cookie_key = "${kvHandshake.magicCookieKey}"`,
-        `magic_cookie_value = "${kvHandshake.magicCookieValue}"`,
-        `protocol_versions = [${kvHandshake.protocolVersion}]`,
-        `auto_mtls = ${autoMtls}`,
-        `proto_files = ["kv.proto"]`,
-        `services = ["kv.KV"]`,
+        kvGoPluginTable(name, autoMtls),
         ""
       ]
       const text = ["[settings]", "call_timeout = 60", "restart = false", "", ...entry("kv", false), ...entry("kv_tls", true), "[hosts.bench]", `plugins = ["kv", "kv_tls"]`, ""]

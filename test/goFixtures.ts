@@ -37,6 +37,25 @@ export const terraformHandshake = {
   protocolVersion: 5
 } as const
 
+/**
+ * The `[plugins.<name>.go_plugin]` table of a KV fixture entry: its handshake (or another cookie),
+ * `protoFile` relative to the config's folder, and the services `exec` may call (default kv.KV).
+ */
+export const kvGoPluginTable = (
+  name: string,
+  autoMtls: boolean,
+  options: { readonly protoFile?: string; readonly cookie?: string; readonly services?: ReadonlyArray<string> } = {}
+): string =>
+  [
+    `[plugins.${name}.go_plugin]`,
+    `magic_cookie_key = "${kvHandshake.magicCookieKey}"`,
+    `magic_cookie_value = "${options.cookie ?? kvHandshake.magicCookieValue}"`,
+    `protocol_versions = [${kvHandshake.protocolVersion}]`,
+    `auto_mtls = ${autoMtls}`,
+    `proto_files = [${JSON.stringify(options.protoFile ?? "kv.proto")}]`,
+    `services = [${(options.services ?? ["kv.KV"]).map((service) => JSON.stringify(service)).join(", ")}]`
+  ].join("\n")
+
 /** Paths of the built binaries. */
 export interface GoFixtures {
   readonly kvplugin: string

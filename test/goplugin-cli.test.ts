@@ -7,7 +7,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { afterAll, beforeAll } from "vitest"
 import { goplugin, json, makeTempDir } from "./cliHelpers.js"
-import { goFixtures, kvHandshake, kvProto, testMarker } from "./goFixtures.js"
+import { goFixtures, kvGoPluginTable, kvProto, testMarker } from "./goFixtures.js"
 
 const marker = testMarker()
 import { processesMentioning, renderConfig } from "./helpers.js"
@@ -18,23 +18,13 @@ beforeAll(() => {
   kvplugin = goFixtures().kvplugin
   dir = makeTempDir()
   fs.copyFileSync(kvProto, path.join(dir, "kv.proto"))
-  const goPlugin = (autoMtls: boolean) =>
-    [
-      "[plugins.NAME.go_plugin]".replace("NAME", autoMtls ? "kv_tls" : "kv"),
-      `magic_cookie_key = "${kvHandshake.magicCookieKey}"`,
-      `magic_cookie_value = "${kvHandshake.magicCookieValue}"`,
-      `protocol_versions = [${kvHandshake.protocolVersion}]`,
-      `auto_mtls = ${autoMtls}`,
-      `proto_files = ["kv.proto"]`,
-      `services = ["kv.KV"]`
-    ].join("\n")
   const entry = (name: string, autoMtls: boolean) => ({
     name,
     exec: kvplugin,
     args: [marker],
     execFile: kvplugin,
     commType: "go-plugin",
-    extra: goPlugin(autoMtls)
+    extra: kvGoPluginTable(name, autoMtls)
   })
   fs.writeFileSync(path.join(dir, "config.toml"), renderConfig([entry("kv", false), entry("kv_tls", true)], { app: ["kv", "kv_tls"] }))
 }, 180_000)

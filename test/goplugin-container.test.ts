@@ -14,7 +14,7 @@ import * as GoPlugin from "../src/GoPlugin.js"
 import * as JsonClient from "../src/goplugin/JsonClient.js"
 import type { PluginProcess } from "../src/ProcessRegistry.js"
 import type { SupervisorEvent } from "../src/Supervisor.js"
-import { goFixtures, kvHandshake, kvProto, testMarker } from "./goFixtures.js"
+import { goFixtures, kvGoPluginTable, kvProto, testMarker } from "./goFixtures.js"
 
 const marker = testMarker()
 import { captureLogs, processesMentioning, renderConfig, survivors, tempDir, utf8, text, writeConfig } from "./helpers.js"
@@ -31,17 +31,9 @@ beforeAll(() => {
   kvplugin = goFixtures().kvplugin
 }, 180_000)
 
-const goPluginTable = (name: string, autoMtls: boolean, cookie: string = kvHandshake.magicCookieValue) =>
-  [
-    `[plugins.${name}.go_plugin]`,
-    `magic_cookie_key = "${kvHandshake.magicCookieKey}"`,
-    `magic_cookie_value = "${cookie}"`,
-    `protocol_versions = [${kvHandshake.protocolVersion}]`,
-    `auto_mtls = ${autoMtls}`,
-    // Relative: resolved against the config file's folder.
-    `proto_files = ["protos/kv.proto"]`,
-    `services = ["kv.KV"]`
-  ].join("\n")
+// proto_files relative: resolved against the config file's folder.
+const goPluginTable = (name: string, autoMtls: boolean, cookie?: string) =>
+  kvGoPluginTable(name, autoMtls, { protoFile: "protos/kv.proto", ...(cookie === undefined ? {} : { cookie }) })
 
 /** A config in a fresh folder (kv.proto beside it) with the given go-plugin entries, all allowed to host "app". */
 const configWith = (

@@ -17,7 +17,7 @@ import * as GoPlugin from "../src/GoPlugin.js"
 import * as GoPluginSession from "../src/goplugin/GoPluginSession.js"
 import * as ServiceClient from "../src/goplugin/ServiceClient.js"
 import type { SupervisorEvent } from "../src/Supervisor.js"
-import { goFixtures, kvHandshake, kvProto, testMarker } from "./goFixtures.js"
+import { goFixtures, kvGoPluginTable, kvProto, testMarker } from "./goFixtures.js"
 import { processesMentioning, renderConfig, survivors, tempDir, writeConfig } from "./helpers.js"
 
 const marker = testMarker()
@@ -33,22 +33,12 @@ beforeAll(() => {
   kvplugin = goFixtures().kvplugin
 }, 180_000)
 
-const kvTable = (autoMtls: boolean) =>
-  [
-    "[plugins.kv.go_plugin]",
-    `magic_cookie_key = "${kvHandshake.magicCookieKey}"`,
-    `magic_cookie_value = "${kvHandshake.magicCookieValue}"`,
-    `protocol_versions = [${kvHandshake.protocolVersion}]`,
-    `auto_mtls = ${autoMtls}`,
-    `proto_files = ["kv.proto"]`
-  ].join("\n")
-
 /** A config with the kv go-plugin entry and a stdio entry (`/bin/cat`, never started before a call). */
 const config = (autoMtls: boolean, settings = "") =>
   Effect.map(tempDir, (dir) => {
     fs.copyFileSync(kvProto, path.join(dir, "kv.proto"))
     return writeConfig(dir, renderConfig([
-      { name: "kv", exec: kvplugin, args: [marker], execFile: kvplugin, commType: "go-plugin", extra: kvTable(autoMtls) },
+      { name: "kv", exec: kvplugin, args: [marker], execFile: kvplugin, commType: "go-plugin", extra: kvGoPluginTable("kv", autoMtls, { services: [] }) },
       { name: "cat", exec: "/bin/cat", execFile: "/bin/cat", commType: "stdio" }
     ], { app: ["kv", "cat"] }, settings))
   })
