@@ -10,7 +10,7 @@ import * as os from "node:os"
 import * as path from "node:path"
 import type { Readable } from "node:stream"
 import { runCli, services } from "../src/cli/main.js"
-import { isAlive, root } from "./helpers.js"
+import { aliveAfter, isAlive, root } from "./helpers.js"
 
 /** The built command (compiled by `npm run build`). */
 export const bin = path.join(root, "dist", "cli", "bin.js")
@@ -142,15 +142,8 @@ export const processesWithEnv = (entry: string): ReadonlyArray<number> =>
   })
 
 /** Waits up to `withinMillis` for every process with `entry` in its environment to be gone; returns the rest. */
-export const leftovers = async (entry: string, withinMillis = 3000): Promise<ReadonlyArray<number>> => {
-  const deadline = Date.now() + withinMillis
-  let alive = processesWithEnv(entry)
-  while (alive.length > 0 && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 20))
-    alive = processesWithEnv(entry)
-  }
-  return alive
-}
+export const leftovers = (entry: string, withinMillis = 3000): Promise<ReadonlyArray<number>> =>
+  aliveAfter(() => processesWithEnv(entry), withinMillis, 20)
 
 /**
  * Temporary folders for a CLI test file whose GOPLUGIN_DIR is `<temp>/gp`, checking after each test

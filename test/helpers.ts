@@ -109,15 +109,25 @@ export const isAlive = (pid: number): boolean => {
  * returns the ones still alive, so a test asserts on an empty list.
  */
 export const survivors = (pids: ReadonlyArray<number>, withinMillis = 3000): Effect.Effect<ReadonlyArray<number>> =>
-  Effect.promise(async () => {
-    const deadline = Date.now() + withinMillis
-    let alive = pids.filter(isAlive)
-    while (alive.length > 0 && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 10))
-      alive = alive.filter(isAlive)
-    }
-    return alive
-  })
+  Effect.promise(() => aliveAfter(() => pids.filter(isAlive), withinMillis))
+
+/**
+ * Asks `alive` every `everyMillis` until it answers no pid or `withinMillis` have passed, and answers
+ * its last answer: what every "nothing is left" check waits with.
+ */
+export const aliveAfter = async (
+  alive: () => ReadonlyArray<number>,
+  withinMillis: number,
+  everyMillis = 10
+): Promise<ReadonlyArray<number>> => {
+  const deadline = Date.now() + withinMillis
+  let found = alive()
+  while (found.length > 0 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, everyMillis))
+    found = alive()
+  }
+  return found
+}
 
 /** Every live process whose command line mentions `needle` (e.g. a temp folder), for leak checks. */
 export const processesMentioning = (needle: string): ReadonlyArray<number> =>

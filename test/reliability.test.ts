@@ -10,7 +10,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import * as Executor from "../src/Executor.js"
 import { groupMembers } from "../src/internal/socketOwner.js"
-import { built, isAlive, nodePlugin, processesMentioning, renderConfig, root, survivors, tempDir, testLayer, utf8, writeConfig } from "./helpers.js"
+import { aliveAfter, built, isAlive, nodePlugin, processesMentioning, renderConfig, root, survivors, tempDir, testLayer, utf8, writeConfig } from "./helpers.js"
 
 interface HostRun {
   readonly host: number
@@ -52,15 +52,7 @@ const groupsAlive = (pgids: ReadonlyArray<number>) => pgids.flatMap((pgid) => gr
 
 /** Waits up to `millis` for the groups to empty; answers what is still alive then. */
 const groupsGoneWithin = (pgids: ReadonlyArray<number>, millis: number) =>
-  Effect.promise(async () => {
-    const deadline = Date.now() + millis
-    let alive = groupsAlive(pgids)
-    while (alive.length > 0 && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 20))
-      alive = groupsAlive(pgids)
-    }
-    return alive
-  })
+  Effect.promise(() => aliveAfter(() => groupsAlive(pgids), millis, 20))
 
 const deafPlugin = (name: string) => {
   const script = path.join(root, "test", "fixtures", "deaf_plugin.py")
