@@ -56,26 +56,43 @@ export const plainDetail = (error: { readonly code: grpc.status; readonly detail
   return error.code === Status.DEADLINE_EXCEEDED ? detail.split(",")[0]!.trim() : detail
 }
 
+/**
+ * The channel options of a plugin's channel: answers up to `max_response_bytes` (plus the envelope),
+ * requests of any size, quick reconnects.
+ *
+ * @since 0.2.0
+ */
+export const channelOptions = (target: NetworkTarget): grpc.ChannelOptions => ({
+  "grpc.max_receive_message_length": target.maxResponseBytes + 1024,
+  "grpc.max_send_message_length": -1,
+  "grpc.initial_reconnect_backoff_ms": 20,
+  "grpc.max_reconnect_backoff_ms": 1000
+})
+
+/**
+ * The metadata every call to the plugin carries: the host's name and the launch's bearer token.
+ *
+ * @since 0.2.0
+ */
+export const hostMetadata = (target: NetworkTarget): grpc.Metadata => {
+  const metadata = new (loadGrpc().Metadata)()
+  metadata.set("x-host", target.host)
+  metadata.set("authorization", `Bearer ${target.token}`)
+  return metadata
+}
+
 /** Creates a gRPC caller with its own channel, closed when the scope closes. */
 export const make = (target: NetworkTarget): Effect.Effect<Caller, never, Scope.Scope> =>
   Effect.map(
     Effect.acquireRelease(
       Effect.sync(() => {
         const Client = clientConstructor()
-        const limit = target.maxResponseBytes + 1024
-        return new Client(formatAddress(target.address), loadGrpc().credentials.createInsecure(), {
-          "grpc.max_receive_message_length": limit,
-          "grpc.max_send_message_length": -1,
-          "grpc.initial_reconnect_backoff_ms": 20,
-          "grpc.max_reconnect_backoff_ms": 1000
-        })
+        return new Client(formatAddress(target.address), loadGrpc().credentials.createInsecure(), channelOptions(target))
       }),
       (client) => Effect.sync(() => client.close())
     ),
     (client): Caller => {
-      const metadata = new (loadGrpc().Metadata)()
-      metadata.set("x-host", target.host)
-      metadata.set("authorization", `Bearer ${target.token}`)
+      const metadata = hostMetadata(target)
       /** The shared metadata, or a copy with the call's `x-goplugin-*` pipeline context. */
       const metadataFor = (options: CallOptions | undefined): grpc.Metadata => {
         if (options?.pipeline === undefined) return metadata

@@ -81,17 +81,12 @@ export const callGrpcPlugin = Effect.fn("Cli.callGrpcPlugin")(function*(
   }
   const client = yield* Effect.acquireRelease(
     Effect.sync(() =>
-      new (loadGrpc().Client)(formatAddress(target.address), loadGrpc().credentials.createInsecure(), {
-        "grpc.max_receive_message_length": target.maxResponseBytes + 1024
-      })
+      new (loadGrpc().Client)(formatAddress(target.address), loadGrpc().credentials.createInsecure(), GrpcCaller.channelOptions(target))
     ),
     (channel) => Effect.sync(() => channel.close())
   )
-  // What the grpc transport sends with every call (GrpcCaller): the plugin checks the token.
-  const metadata = new (loadGrpc().Metadata)()
-  metadata.set("x-host", target.host)
-  metadata.set("authorization", `Bearer ${target.token}`)
-  const answer = yield* unary(client, found as grpc.MethodDefinition<object, unknown>, request, timeout, metadata).pipe(
+  // What the grpc transport sends with every call: the plugin checks the token.
+  const answer = yield* unary(client, found as grpc.MethodDefinition<object, unknown>, request, timeout, GrpcCaller.hostMetadata(target)).pipe(
     Effect.mapError((failure) =>
       new CallError({
         ...where,
