@@ -2,7 +2,9 @@
  * The orphan guard: no plugin outlives its host, even when the host dies by SIGKILL and the plugin
  * ignores stdin and signals. One small POSIX `sh` process per process registry holds a pipe from the
  * host and a list of the plugins' process groups (each with its leader's start time). The host adds a
- * group when it starts a plugin and removes it once the plugin is stopped. When the pipe reaches
+ * group when it starts a plugin and removes it once the plugin is stopped; the guard reads the start
+ * time from /proc itself, so a start costs the host one pipe write and no /proc read (which can block
+ * for milliseconds while the new process's runtime starts its threads). When the pipe reaches
  * end-of-file (the host closed it, or died and the kernel closed it) the guard SIGKILLs every group
  * still listed and exits; on a normal shutdown the list is empty by then, so it just exits.
  *
@@ -14,14 +16,19 @@
  */
 import { Effect, type Scope } from "effect"
 import { spawn } from "node:child_process"
-import * as fs from "node:fs"
 
 const SCRIPT = `
 trap '' INT TERM HUP PIPE
 groups=""
-while read -r op pgid start; do
+while read -r op pgid; do
   case "$op" in
-    add) groups="$groups $pgid:$start" ;;
+    add) start=-
+      if [ -r "/proc/$pgid/stat" ]; then
+        stat=""; read -r stat < "/proc/$pgid/stat"
+        set -- \${stat##*) }
+        if [ $# -ge 20 ]; then shift 19; start=$1; fi
+      fi
+      groups="$groups $pgid:$start" ;;
     del) kept=""; for g in $groups; do [ "\${g%%:*}" = "$pgid" ] || kept="$kept $g"; done; groups="$kept" ;;
   esac
 done
@@ -46,16 +53,6 @@ export interface OrphanGuard {
   readonly unwatch: (pgid: number) => Effect.Effect<void>
 }
 
-/** The start time of a process in clock ticks since boot (field 22 of /proc/<pid>/stat), or "-" where there is no /proc. */
-export const startTimeOf = (pid: number): string => {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8")
-    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19] ?? "-"
-  } catch {
-    return "-"
-  }
-}
-
 /**
  * Starts the guard for the current scope: closing the scope closes its pipe, and the guard exits
  * after killing whatever is still listed. Fails with the reason when `sh` cannot start.
@@ -78,7 +75,7 @@ export const make: Effect.Effect<OrphanGuard, string, Scope.Scope> = Effect.acqu
   const send = (line: string) => Effect.sync(() => void child.stdin!.write(line))
   return {
     pid: child.pid!,
-    watch: (pgid) => send(`add ${pgid} ${startTimeOf(pgid)}\n`),
-    unwatch: (pgid) => send(`del ${pgid} -\n`)
+    watch: (pgid) => send(`add ${pgid}\n`),
+    unwatch: (pgid) => send(`del ${pgid}\n`)
   }
 }))
