@@ -19,10 +19,12 @@ const frame = (type: number, flags: number, id: number, payload: Buffer): Buffer
 }
 
 const SETTINGS = frame(0x4, 0, 0, Buffer.alloc(0))
+const request = Buffer.concat([Hpack.indexed(3), Hpack.literal(4, "/kv.KV/Get")])
 
 /**
- * A loopback server that answers the client's preface with SETTINGS, then, once the first request
- * arrives, writes what `misbehave` returns; the client's stream reports how it ended.
+ * A loopback server that answers the client's preface with SETTINGS, then, once the first bytes
+ * arrive, writes what `misbehave` returns; the client's stream (opened at once, before the server's
+ * SETTINGS) reports how it ended.
  */
 const againstServer = (misbehave: () => ReadonlyArray<Buffer>) =>
   Effect.async<string | undefined, never>((resume) => {
@@ -38,11 +40,9 @@ const againstServer = (misbehave: () => ReadonlyArray<Buffer>) =>
     })
     server.listen(0, "127.0.0.1", () => {
       const { port } = server.address() as net.AddressInfo
-      const socket = net.connect(port, "127.0.0.1")
-      const client = Http2Client.start(socket, (error) => {
-        if (error !== undefined) return resume(Effect.succeed(`not ready: ${error}`))
-        const block = Buffer.concat([Hpack.indexed(3), Hpack.literal(4, "/kv.KV/Get")])
-        client.request(block, Buffer.alloc(5), {
+      const socket = net.connect(port, "127.0.0.1", () => {
+        const client = Http2Client.start(socket)
+        client.request(request, Buffer.alloc(5), {
           onHeaders: () => {},
           onData: () => {},
           onClose: (end) => {
@@ -78,4 +78,45 @@ describe("the lean HTTP/2 client against a server that does not cooperate", () =
       const lost = yield* againstServer(() => [frame(0x1, 0x4, 1, Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff]))])
       expect(lost).toMatch(/^protocol error: /)
     }))
+})
+
+describe("the lean HTTP/2 client's first request", () => {
+  it.live("leaves with the preface: a server that answers nothing before it has a request still answers it", () =>
+    Effect.async<{ readonly status: string | undefined; readonly end: string }>((resume) => {
+      const server = net.createServer((socket) => {
+        socket.on("error", () => {})
+        let received = Buffer.alloc(0)
+        socket.on("data", (chunk: Buffer) => {
+          received = Buffer.concat([received, chunk])
+          // Past the 24-byte preface, look for a HEADERS frame (type 1) of stream 1 before writing anything.
+          for (let at = 24; at + 9 <= received.length; at += 9 + received.readUIntBE(at, 3)) {
+            if (received[at + 3] === 0x1 && received.readUInt32BE(at + 5) === 1) {
+              socket.write(Buffer.concat([SETTINGS, frame(0x1, 0x4 | 0x1, 1, Hpack.indexed(8))]))
+              return void socket.removeAllListeners("data")
+            }
+          }
+        })
+      })
+      server.listen(0, "127.0.0.1", () => {
+        const { port } = server.address() as net.AddressInfo
+        const socket = net.connect(port, "127.0.0.1", () => {
+          const client = Http2Client.start(socket)
+          let status: string | undefined
+          client.request(request, Buffer.alloc(5), {
+            onHeaders: (headers) => void (status = headers.find(([name]) => name === ":status")?.[1]),
+            onData: () => {},
+            onClose: (end) => {
+              client.destroy()
+              server.close()
+              resume(Effect.succeed({ status, end: end.lost ?? (end.reset === undefined ? "ended" : `reset ${end.reset}`) }))
+            }
+          })
+        })
+      })
+      return Effect.sync(() => server.close())
+    }).pipe(
+      // A client that waited for the server's SETTINGS would never send the request: no answer at all.
+      Effect.timeoutFail({ duration: "5 seconds", onTimeout: () => "no answer: the request waited for the server's SETTINGS" }),
+      Effect.map((outcome) => expect(outcome).toEqual({ status: "200", end: "ended" }))
+    ))
 })

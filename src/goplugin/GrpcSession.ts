@@ -115,8 +115,10 @@ const socketOf = (options: SessionOptions, connected: () => void): net.Socket =>
 }
 
 /**
- * Opens the session once the socket (and TLS) is up and the server's settings arrived; closes it with
- * the scope. Fails with the reason the connection could not be made.
+ * Opens the session once the socket (and TLS) is up, without waiting for the server's HTTP/2
+ * settings: the first call leaves with the connection preface. Closes it with the scope. Fails with
+ * the reason the connection could not be made; a connection refused at the HTTP/2 level fails the
+ * first call instead.
  *
  * @since 0.2.0
  */
@@ -126,7 +128,8 @@ export const open = (options: SessionOptions): Effect.Effect<GrpcSession, string
       let client: Http2Client.Http2Client | undefined
       const socket = socketOf(options, () => {
         socket.off("error", early)
-        client = Http2Client.start(socket, (error) => resume(error === undefined ? Effect.succeed(client!) : Effect.fail(error)))
+        client = Http2Client.start(socket)
+        resume(Effect.succeed(client))
       })
       const early = (error: Error) => resume(Effect.fail(error.message))
       socket.once("error", early)

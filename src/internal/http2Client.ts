@@ -98,10 +98,12 @@ export interface Http2Client {
 }
 
 /**
- * Starts HTTP/2 on a connected socket; `ready` is called once with the server's first SETTINGS, or
- * with why the connection ended before.
+ * Starts HTTP/2 on a connected socket: the preface and our SETTINGS are written at once, and streams
+ * may open right away, before the server's SETTINGS arrive (RFC 9113 section 3.4); until then the
+ * protocol's defaults apply, and settings that arrive later adjust open streams. Not waiting saves a
+ * round trip on every connection: a plugin's first call leaves with the preface.
  */
-export const start = (socket: net.Socket, ready: (error: string | undefined) => void): Http2Client => {
+export const start = (socket: net.Socket): Http2Client => {
   const decoder = new Decoder()
   const streams = new Map<number, StreamState>()
   /** Streams over the peer's concurrency limit, opened in order as others end. */
@@ -114,7 +116,6 @@ export const start = (socket: net.Socket, ready: (error: string | undefined) => 
   let connectionReceived = 0
   let closed: string | undefined
   let goingAway: string | undefined
-  let settled = false
   let buffered: Buffer = Buffer.alloc(0)
   let headerBlock: { readonly id: number; readonly endStream: boolean; readonly parts: Array<Buffer>; size: number } | undefined
 
@@ -140,10 +141,6 @@ export const start = (socket: net.Socket, ready: (error: string | undefined) => 
   const fail = (reason: string) => {
     if (closed !== undefined) return
     closed = reason
-    if (!settled) {
-      settled = true
-      ready(reason)
-    }
     const lost = [...streams.values()].map((stream) => stream.events)
     for (const queued of waiting.splice(0)) if (!queued.cancelled) lost.push(queued.events)
     streams.clear()
@@ -263,12 +260,7 @@ export const start = (socket: net.Socket, ready: (error: string | undefined) => 
         return
       }
       case SETTINGS: {
-        if (flags & ACK) return
-        applySettings(payload)
-        if (!settled) {
-          settled = true
-          ready(undefined)
-        }
+        if (!(flags & ACK)) applySettings(payload)
         return
       }
       case PING: {
