@@ -183,7 +183,7 @@ describe("the SDK under a go-plugin main host's environment", () => {
       const dir = yield* tempDir
       const gid = process.getgid!()
       const sent: Array<string> = []
-      const broker = yield* Broker.make({ grpc, security: insecure(), socketDir: dir, socketGroup: gid, send: (info) => Effect.sync(() => void sent.push(info.address)) })
+      const broker = yield* Broker.make({ grpc, security: insecure(), socketDir: Effect.succeed(dir), socketGroup: gid, send: (info) => Effect.sync(() => void sent.push(info.address)) })
       yield* broker.serve(yield* broker.nextId, [])
       expect(path.dirname(sent[0]!)).toBe(dir)
       expect(fs.statSync(sent[0]!).mode & 0o777).toBe(UnixSocketConfig.GROUP_SOCKET_MODE)

@@ -54,8 +54,8 @@ export interface Broker {
 export interface BrokerOptions {
   readonly grpc: typeof grpc
   readonly security: Security
-  /** A private folder for the brokered servers' sockets. */
-  readonly socketDir: string
+  /** A private folder for the brokered servers' sockets (asked for on the first `serve`). */
+  readonly socketDir: Effect.Effect<string>
   /** Sends an announcement to the peer (may wait until the stream is open). */
   readonly send: (info: ConnInfo) => Effect.Effect<void, BrokerError>
   /** A group that must own the brokered sockets, group-writable (the SDK's `PLUGIN_UNIX_SOCKET_GROUP`). */
@@ -114,7 +114,7 @@ export const make = (options: BrokerOptions): Effect.Effect<Broker> =>
 
     const serve = (id: number, services: ReadonlyArray<BrokeredService>) =>
       Effect.gen(function*() {
-        const socket = path.join(options.socketDir, `broker-${id}-${crypto.randomBytes(4).toString("hex")}.sock`)
+        const socket = path.join(yield* options.socketDir, `broker-${id}-${crypto.randomBytes(4).toString("hex")}.sock`)
         const server = new options.grpc.Server()
         for (const service of services) server.addService(service.definition, service.implementation)
         yield* Effect.acquireRelease(

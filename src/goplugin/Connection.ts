@@ -58,7 +58,7 @@ export interface Connection {
   readonly handshake: Handshake
   /** The gRPC target, e.g. `unix:///tmp/plugin123`. */
   readonly target: string
-  /** A grpc-js channel to the plugin, for what needs grpc-js itself; it connects on first use. */
+  /** A grpc-js channel to the plugin, for what needs grpc-js itself; built and connected on first use. */
   readonly client: grpc.Client
   /** One unary call to the plugin over the connection's session: how calls to its own services go. */
   readonly unary: <Req, Res>(method: grpc.MethodDefinition<Req, Res>, request: Req, timeout: Duration.DurationInput) => Effect.Effect<Res, RpcFailure>
@@ -117,7 +117,11 @@ export const connect = Effect.fn("GoPlugin.connect")(function*(options: ConnectO
     Effect.timeoutFail({ duration: timeout, onTimeout: () => `no connection within ${Duration.format(timeout)}` }),
     Effect.mapError(connectFailed)
   )
-  const client = yield* open(target)
+  // grpc-js's channel costs a fraction of a millisecond to build and calls go over `session`, so it is
+  // built on first use (`client` is a getter) and closed with the connection if it was.
+  let channel: grpc.Client | undefined
+  yield* Effect.addFinalizer(() => Effect.sync(() => channel?.close()))
+  const channelOf = () => (channel ??= new (loadGrpc().Client)(target, security.channelCredentials, channelOptions))
 
   const ping = (limit: Duration.DurationInput = Duration.seconds(2)) =>
     session.unary(health, { service: HEALTH_SERVICE }, limit).pipe(
@@ -145,10 +149,14 @@ export const connect = Effect.fn("GoPlugin.connect")(function*(options: ConnectO
     )
   if (options.checkServing !== false) yield* ping(timeout).pipe(Effect.mapError((error) => connectFailed(error.detail)))
 
-  // The broker's sockets live in a private folder removed with the connection.
-  const socketDir = yield* Effect.acquireRelease(
-    Effect.sync(() => fs.mkdtempSync(path.join(os.tmpdir(), "goplugin-broker-"))),
-    (dir) => Effect.sync(() => fs.rmSync(dir, { recursive: true, force: true }))
+  // The broker's sockets live in a private folder, made when the host first serves a service and
+  // removed with the connection; most connections never serve one.
+  const madeDir = yield* Ref.make<string | undefined>(undefined)
+  yield* Effect.addFinalizer(() =>
+    Effect.flatMap(Ref.get(madeDir), (dir) => dir === undefined ? Effect.void : Effect.sync(() => fs.rmSync(dir, { recursive: true, force: true })))
+  )
+  const socketDir = yield* Effect.cached(
+    Effect.tap(Effect.sync(() => fs.mkdtempSync(path.join(os.tmpdir(), "goplugin-broker-"))), (dir) => Ref.set(madeDir, dir))
   )
   const streamEnded = (name: string, ignored: ReadonlyArray<grpc.status>) => (status: RpcFailure) =>
     status.code === Status.OK || ignored.includes(status.code)
@@ -209,5 +217,17 @@ export const connect = Effect.fn("GoPlugin.connect")(function*(options: ConnectO
     shutdown.pipe(Effect.ensuring(Effect.sync(() => brokerStream.cancel())))
   )
 
-  return { ...where, handshake, target, client, unary: session.unary, open, ping, broker, shutdown } satisfies Connection
+  return {
+    ...where,
+    handshake,
+    target,
+    get client() {
+      return channelOf()
+    },
+    unary: session.unary,
+    open,
+    ping,
+    broker,
+    shutdown
+  } satisfies Connection
 })

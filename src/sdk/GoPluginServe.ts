@@ -177,7 +177,7 @@ export const serveGoPlugin = Effect.fn("Sdk.serveGoPlugin")(function*(options: G
   const broker = yield* Broker.make({
     grpc,
     security,
-    socketDir: dir,
+    socketDir: Effect.succeed(dir),
     socketGroup,
     send: (info) => Effect.map(Deferred.await(stream), (call) => void call.write(info))
   })
