@@ -1,10 +1,13 @@
 /**
- * Row 1 and 2: REST exec round trips and throughput. The library's `Caller.exec` and a raw `node:http`
- * keep-alive client send the same `POST /exec` JSON body with a hex payload to the same plugin process
- * (examples/rest-plugin.ts) and decode the same JSend answer.
+ * Row 1 and 2: REST exec round trips and throughput. The library's `Caller.exec` and raw keep-alive
+ * clients send the same `POST /exec` JSON body with a hex payload to the same plugin process
+ * (examples/rest-plugin.ts) and decode the same JSend answer. Two raw clients, so that the ratio is
+ * always against the fastest one: `node:http`'s, and the library's own HTTP/1.1 client
+ * (`internal/http1Client.ts`) called from a Promise loop without Effect.
  */
 import { Effect } from "effect"
 import * as http from "node:http"
+import * as Http1Client from "../src/internal/http1Client.js"
 import { HOST, payloadOf, runNetworkPlugin } from "./fixtures.js"
 import { type BenchOptions, transportRows } from "./measure.js"
 
@@ -59,12 +62,44 @@ export const rawRestClient = (port: number, token: string | undefined) => {
   return { exec, close: () => agent.destroy() }
 }
 
-/** The REST rows: exec p50/p99 at 16 B, 1 KiB, 64 KiB, 1 MiB, and 64-in-flight throughput. */
+/** The library's own HTTP/1.1 client used raw: same request bytes as the library's, no Effect. */
+export const rawOwnClient = (port: number, token: string | undefined) => {
+  const client = Http1Client.make(
+    { host: "127.0.0.1", port },
+    `x-host: ${HOST}\r\n${token === undefined ? "" : `authorization: Bearer ${token}\r\n`}`,
+    `Host: 127.0.0.1:${port}\r\nConnection: keep-alive\r\n`
+  )
+  const exec = (command: string, payload: Uint8Array): Promise<Uint8Array> =>
+    new Promise((resolve, reject) => {
+      const body = `{"command":${JSON.stringify(command)},"payload":"${
+        Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString("hex")
+      }"}`
+      client.request({ method: "POST", path: "/exec", headers: "", body, maxBodyBytes: 64 * 1024 * 1024 }, (outcome) => {
+        if (outcome._tag === "Failed") return reject(new Error(`${outcome.reason}: ${outcome.detail}`))
+        try {
+          const answer = JSON.parse(outcome.body.toString("utf8")) as { status?: string; data?: { response?: string } }
+          if (answer.status !== "success" || typeof answer.data?.response !== "string") {
+            return reject(new Error(`HTTP ${outcome.status}: ${JSON.stringify(answer)}`))
+          }
+          resolve(new Uint8Array(Buffer.from(answer.data.response, "hex")))
+        } catch (error) {
+          reject(error)
+        }
+      })
+    })
+  return { exec, close: () => client.destroy() }
+}
+
+/**
+ * The REST rows: exec p50/p99 at 16 B, 1 KiB, 64 KiB, 1 MiB, and 64-in-flight throughput against
+ * `node:http`; then 16 B and 1 KiB p50/p99 and throughput against the library's own client used raw.
+ */
 export const restRows = (options: BenchOptions) =>
   Effect.gen(function*() {
     const { caller, port, token } = yield* runNetworkPlugin("ts_rest")
     const raw = yield* Effect.acquireRelease(Effect.sync(() => rawRestClient(port, token)), (client) => Effect.sync(client.close))
-    return yield* transportRows(
+    const own = yield* Effect.acquireRelease(Effect.sync(() => rawOwnClient(port, token)), (client) => Effect.sync(client.close))
+    const againstNodeHttp = yield* transportRows(
       {
         group: "REST",
         idPrefix: "rest.exec",
@@ -79,4 +114,20 @@ export const restRows = (options: BenchOptions) =>
       options,
       payloadOf
     )
+    const againstOwnClient = yield* transportRows(
+      {
+        group: "REST (own client raw)",
+        idPrefix: "rest.own-client.exec",
+        baselineName: "the library's own HTTP/1.1 client (internal/http1Client.ts) from a Promise loop, same body, same plugin process",
+        sizes: [16, 1024],
+        library: (payload) => caller.exec("echo", payload),
+        baseline: (payload) => own.exec("echo", payload),
+        p50Target: { kind: "ratioAtMost", value: 1.2 },
+        throughputTarget: { kind: "ratioAtLeast", value: 0.85 },
+        inFlight: 64
+      },
+      options,
+      payloadOf
+    )
+    return [...againstNodeHttp, ...againstOwnClient]
   }).pipe(Effect.scoped)
