@@ -184,7 +184,7 @@ export const make = (installed: Host.InstalledHost, options: ContainerOptions = 
             callTimeout: callTimeoutOf(config, plugin.spec),
             policy: policyFor(config, plugin.spec, options.supervisor),
             start: starting.withPermits(1)(driver.start(planFor(plugin))),
-            stoppedBeforeReady: new PluginStartError({
+            stoppedBeforeReady: () => new PluginStartError({
               host,
               plugin: name,
               exec: plugin.exec,

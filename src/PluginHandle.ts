@@ -48,7 +48,7 @@ export interface HandleOptions {
   readonly callTimeout: Duration.Duration
   readonly policy: SupervisorPolicy
   readonly start: SupervisedPlugin["start"]
-  readonly stoppedBeforeReady: StartError
+  readonly stoppedBeforeReady: () => StartError
   readonly publish: (event: SupervisorEvent) => Effect.Effect<void>
 }
 

@@ -142,8 +142,11 @@ export interface SupervisedPlugin {
   readonly state: SubscriptionRef.SubscriptionRef<PluginState>
   /** Completed once, with the first generation or the reason it could not start. */
   readonly firstStart: Deferred.Deferred<Generation, StartError>
-  /** What `firstStart` fails with when the plugin is stopped before its first generation is ready. */
-  readonly stoppedBeforeReady: StartError
+  /**
+   * What `firstStart` fails with when the plugin is stopped before its first generation is ready;
+   * built only then (an error costs a stack trace and a field check, and most starts never need it).
+   */
+  readonly stoppedBeforeReady: () => StartError
   readonly publish: (event: SupervisorEvent) => Effect.Effect<void>
 }
 
@@ -271,7 +274,7 @@ export const supervise = (plugin: SupervisedPlugin): Effect.Effect<void> =>
     Effect.onInterrupt(() =>
       Effect.zipRight(
         SubscriptionRef.set(plugin.state, PluginState.Down({ reason: "the plugin was stopped" })),
-        Deferred.fail(plugin.firstStart, plugin.stoppedBeforeReady)
+        Deferred.fail(plugin.firstStart, plugin.stoppedBeforeReady())
       )
     )
   )

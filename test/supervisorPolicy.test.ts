@@ -84,7 +84,7 @@ const harness = (overrides: Partial<SupervisorPolicy> = {}) =>
       start,
       state,
       firstStart,
-      stoppedBeforeReady: new PluginStartError({ host: "h", plugin: "p", exec: "x", detail: "stopped" }),
+      stoppedBeforeReady: () => new PluginStartError({ host: "h", plugin: "p", exec: "x", detail: "stopped" }),
       publish: (event) => Queue.offer(events, event)
     }))
     const nextGeneration = Effect.flatMap(Queue.take(generations), (g) =>
@@ -202,7 +202,7 @@ describe("Supervisor policy (TestClock, no processes)", () => {
         start: Effect.fail(error),
         state,
         firstStart,
-        stoppedBeforeReady: error,
+        stoppedBeforeReady: () => error,
         publish: () => Effect.void
       })
       expect(yield* Effect.flip(Deferred.await(firstStart))).toBe(error)
