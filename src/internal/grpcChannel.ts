@@ -82,15 +82,18 @@ export const make = (options: ChannelOptions): Effect.Effect<GrpcChannel, never,
 
     /** A replaced session: closed after `retireAfter`, or with the channel, whichever comes first. */
     const retire = (scope: Scope.CloseableScope) =>
-      Effect.forkIn(Effect.delay(Scope.close(scope, Exit.void), options.retireAfter), channelScope)
+      Effect.forkIn(Effect.interruptible(Effect.delay(Scope.close(scope, Exit.void), options.retireAfter)), channelScope)
 
+    // Deciding to open and starting the opening must not be split by an interruption (the state would
+    // say "opening" forever); the forked fibers are made interruptible again, else they would inherit
+    // this region's status and hold the channel's scope open until they end.
     const reopen = Effect.uninterruptibleMask((restore) =>
       Effect.flatten(Ref.modify(state, (current): readonly [Effect.Effect<GrpcSession.GrpcSession, CallStatus>, State] => {
         const live = liveSession(current)
         if (live !== undefined) return [Effect.succeed(live), current]
         if (current._tag === "Opening") return [restore(Deferred.await(current.opened)), current]
         const opened = Deferred.unsafeMake<GrpcSession.GrpcSession, CallStatus>(FiberId.none)
-        const start = Effect.zipRight(current._tag === "Open" ? retire(current.scope) : Effect.void, Effect.forkIn(opening(opened), channelScope))
+        const start = Effect.zipRight(current._tag === "Open" ? retire(current.scope) : Effect.void, Effect.forkIn(Effect.interruptible(opening(opened)), channelScope))
         return [Effect.zipRight(start, restore(Deferred.await(opened))), { _tag: "Opening", opened }]
       }))
     )
