@@ -19,6 +19,7 @@ import * as GrpcCaller from "../src/GrpcCaller.js"
 import * as GrpcSession from "../src/goplugin/GrpcSession.js"
 import * as GrpcMetadata from "../src/internal/grpcMetadata.js"
 import { Address, type NetworkTarget } from "../src/Launcher.js"
+import type { CallError } from "../src/PluginError.js"
 import { protoLoaderOptions, protoPath } from "../src/internal/wire.js"
 
 const TOKEN = "0123456789abcdef"
@@ -194,7 +195,7 @@ describe("GrpcCaller on the lean HTTP/2 client", () => {
       const plugin = yield* pluginServer("127.0.0.1:0")
       const front = yield* relay(0, plugin.port)
       const caller = yield* GrpcCaller.make(targetOf(Address.Tcp({ host: "127.0.0.1", port: front.port }), "app\r\nx-evil: 1"))
-      for (const call of [caller.ping, caller.exec("echo", new Uint8Array([1]))]) {
+      for (const call of [caller.ping, caller.exec("echo", new Uint8Array([1]))] as ReadonlyArray<Effect.Effect<unknown, CallError>>) {
         const refused = yield* Effect.flip(call)
         expect(refused).toMatchObject({ _tag: "CallError", reason: "refused" })
         expect(refused.detail).toContain("x-host metadata value")
