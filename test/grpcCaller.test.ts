@@ -21,6 +21,7 @@ import * as GrpcMetadata from "../src/internal/grpcMetadata.js"
 import { Address, type NetworkTarget } from "../src/Launcher.js"
 import type { CallError } from "../src/PluginError.js"
 import { protoLoaderOptions, protoPath } from "../src/internal/wire.js"
+import { frame, messageReader } from "../src/internal/grpcWire.js"
 
 const TOKEN = "0123456789abcdef"
 
@@ -230,4 +231,24 @@ describe("gRPC metadata checks", () => {
       expect(yield* session.unary(ping, {}, "5 seconds", [["x-goplugin-step", "ok"]])).toMatchObject({ Status: "success" })
       expect(plugin.seen).toEqual([{ "x-host": "app", "x-goplugin-step": "ok", "user-agent": expect.any(String) }])
     }))
+})
+
+describe("gRPC message framing", () => {
+  it("reads messages split at any byte and across many pieces; refuses one announced over the cap", () => {
+    const messages = [Buffer.from("a"), Buffer.alloc(0), Buffer.alloc(40_000, 7), Buffer.from("last")]
+    const wire = Buffer.concat(messages.map(frame))
+    for (const pieceSize of [1, 3, 5, 16_384, wire.length]) {
+      for (const offset of [0, 2, 4]) {
+        const got: Array<Buffer> = []
+        const read = messageReader(1 << 20, (message) => got.push(Buffer.from(message)), (status) => expect.fail(status.details))
+        read(wire.subarray(0, offset))
+        for (let at = offset; at < wire.length; at += pieceSize) read(wire.subarray(at, at + pieceSize))
+        expect(got).toEqual(messages)
+      }
+    }
+    const refusals: Array<string> = []
+    const read = messageReader(100, () => expect.fail("no message expected"), (status) => refusals.push(status.details))
+    read(frame(Buffer.alloc(101)).subarray(0, 7))
+    expect(refusals).toEqual(["Received message larger than max (101 vs. 100)"])
+  })
 })
