@@ -1,12 +1,15 @@
 /**
- * Row 3: gRPC exec round trips and throughput. The library's `Caller.exec` and a raw `@grpc/grpc-js`
- * client generated from the same proto/plugin.proto call `plugin.Plugin/Exec` with the same hex payload
- * on the same plugin process (examples/grpc-plugin.ts).
+ * Row 3: gRPC exec round trips and throughput. The library's `Caller.exec` and raw clients call
+ * `plugin.Plugin/Exec` with the same hex payload on the same plugin process (examples/grpc-plugin.ts).
+ * Two raw clients, so that the ratio is always against the fastest one: a `@grpc/grpc-js` client
+ * generated from the same proto/plugin.proto, and the library's own HTTP/2 gRPC client
+ * (`goplugin/GrpcSession.ts`) called from a Promise loop without Effect.
  */
 import * as grpc from "@grpc/grpc-js"
 import * as protoLoader from "@grpc/proto-loader"
 import { Effect } from "effect"
 import * as path from "node:path"
+import * as GrpcSession from "../src/goplugin/GrpcSession.js"
 import { HOST, payloadOf, root, runNetworkPlugin } from "./fixtures.js"
 import { type BenchOptions, transportRows } from "./measure.js"
 
@@ -63,12 +66,50 @@ export const rawGrpcClient = (port: number, token: string | undefined, deadlineM
   return { exec, close: () => client.close() }
 }
 
-/** The gRPC rows: exec p50/p99 at 16 B, 1 KiB, 64 KiB, 1 MiB, and 64-in-flight throughput. */
+/**
+ * The library's own HTTP/2 gRPC client used raw: the same session and request bytes as the library's
+ * (x-host and bearer metadata), each call a Promise around the session's callback, no deadline.
+ */
+export const rawOwnGrpcClient = (port: number, token: string | undefined) =>
+  Effect.gen(function*() {
+    const session = yield* GrpcSession.open({
+      endpoint: { network: "tcp", address: `127.0.0.1:${port}` },
+      maxReceiveBytes: 64 * 1024 * 1024,
+      metadata: [["x-host", HOST], ...(token === undefined ? [] : [["authorization", `Bearer ${token}`] as const])]
+    }).pipe(Effect.orDie)
+    const definition = protoLoader.loadSync(path.join(root, "proto", "plugin.proto"), {
+      keepCase: true,
+      longs: String,
+      enums: String,
+      defaults: true,
+      oneofs: true
+    })
+    const method = (definition["plugin.Plugin"] as grpc.ServiceDefinition)["Exec"] as grpc.MethodDefinition<
+      { Command: string; Payload: string },
+      ExecResponse
+    >
+    const exec = (command: string, payload: Uint8Array): Promise<Uint8Array> =>
+      new Promise((resolve, reject) => {
+        const hex = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString("hex")
+        session.call(method, { Command: command, Payload: hex }, undefined, undefined, (failure, response) => {
+          if (failure !== undefined) return reject(new Error(`${failure.code}: ${failure.details}`))
+          if (response?.Status !== "success") return reject(new Error(`Status ${JSON.stringify(response?.Status)}`))
+          resolve(new Uint8Array(Buffer.from(response.Data?.Response ?? "", "hex")))
+        })
+      })
+    return { exec }
+  })
+
+/**
+ * The gRPC rows: exec p50/p99 at 16 B, 1 KiB, 64 KiB, 1 MiB, and 64-in-flight throughput against
+ * grpc-js; then 16 B and 1 KiB p50/p99 and throughput against the library's own client used raw.
+ */
 export const grpcRows = (options: BenchOptions) =>
   Effect.gen(function*() {
     const { caller, port, token } = yield* runNetworkPlugin("ts_grpc")
     const raw = yield* Effect.acquireRelease(Effect.sync(() => rawGrpcClient(port, token)), (client) => Effect.sync(client.close))
-    return yield* transportRows(
+    const own = yield* rawOwnGrpcClient(port, token)
+    const againstGrpcJs = yield* transportRows(
       {
         group: "gRPC",
         idPrefix: "grpc.exec",
@@ -83,4 +124,20 @@ export const grpcRows = (options: BenchOptions) =>
       options,
       payloadOf
     )
+    const againstOwnClient = yield* transportRows(
+      {
+        group: "gRPC (own client raw)",
+        idPrefix: "grpc.own-client.exec",
+        baselineName: "the library's own HTTP/2 gRPC client (goplugin/GrpcSession.ts) from a Promise loop, same metadata, same plugin process",
+        sizes: [16, 1024],
+        library: (payload) => caller.exec("echo", payload),
+        baseline: (payload) => own.exec("echo", payload),
+        p50Target: { kind: "ratioAtMost", value: 1.1 },
+        throughputTarget: { kind: "ratioAtLeast", value: 0.9 },
+        inFlight: 64
+      },
+      options,
+      payloadOf
+    )
+    return [...againstGrpcJs, ...againstOwnClient]
   }).pipe(Effect.scoped)

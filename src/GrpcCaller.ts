@@ -1,16 +1,23 @@
 /**
- * The gRPC driver: `plugin.Plugin/Ping` and `plugin.Plugin/Exec` from `proto/plugin.proto`, on one
- * channel per plugin process that every call reuses and the caller's scope closes.
+ * The gRPC driver: `plugin.Plugin/Ping` and `plugin.Plugin/Exec` from `proto/plugin.proto`, over the
+ * project's own HTTP/2 client (`goplugin/GrpcSession.ts`): one connection per plugin process, opened
+ * on the first call, reopened when it closes, closed with the caller's scope. @grpc/grpc-js spends
+ * ~300–500 µs of CPU per unary call, more than the plugin's whole answer; it stays for the CLI's
+ * `goplugin call` ({@link channelOptions}, {@link hostMetadata}).
  *
  * @since 0.1.0
  */
 import type * as grpc from "@grpc/grpc-js"
 import { Effect, type Scope } from "effect"
 import type { Caller, CallOptions } from "./Caller.js"
-import { formatAddress, type NetworkTarget, type Transport } from "./Launcher.js"
+import * as GrpcSession from "./goplugin/GrpcSession.js"
+import type { NetworkTarget, Transport } from "./Launcher.js"
 import { callError, invalidHex, timeoutMillis } from "./internal/callResult.js"
 import { callSpan } from "./internal/callSpan.js"
+import * as GrpcChannel from "./internal/grpcChannel.js"
+import * as GrpcMetadata from "./internal/grpcMetadata.js"
 import { reasonOfStatus } from "./internal/grpcStatus.js"
+import type { CallStatus } from "./internal/grpcWire.js"
 import { contextHeaders } from "./internal/pipelineContext.js"
 import type { CallError } from "./PluginError.js"
 import { fromHex, protoLoaderOptions, protoPath, toHex } from "./internal/wire.js"
@@ -81,90 +88,119 @@ export const hostMetadata = (target: NetworkTarget): grpc.Metadata => {
   return metadata
 }
 
-/** Creates a gRPC caller with its own channel, closed when the scope closes. */
+/** The two methods of `plugin.Plugin`, loaded once per process from `proto/plugin.proto`. */
+interface PluginMethods {
+  readonly Ping: grpc.MethodDefinition<object, PluginResponse>
+  readonly Exec: grpc.MethodDefinition<{ Command: string; Payload: string }, PluginResponse>
+}
+
+let methods: PluginMethods | undefined
+
+const pluginMethods = (): PluginMethods => {
+  if (methods === undefined) {
+    const service = loadProtoLoader().loadSync(protoPath, protoLoaderOptions)["plugin.Plugin"] as unknown as PluginMethods
+    methods = { Ping: service.Ping, Exec: service.Exec }
+  }
+  return methods
+}
+
+/** Where the lean session connects, from the launcher's address. */
+const endpointOf = (target: NetworkTarget): GrpcSession.Endpoint =>
+  target.address._tag === "Tcp"
+    ? { network: "tcp", address: `${target.address.host}:${target.address.port}` }
+    : { network: "unix", address: target.address.path }
+
+/**
+ * Creates a gRPC caller on the project's own HTTP/2 client (`GrpcSession`): nothing connects until
+ * the first call (the plugin may not listen yet), calls share one connection, and a closed one is
+ * replaced on the next call (`internal/grpcChannel.ts`). Closed when the scope closes.
+ */
 export const make = (target: NetworkTarget): Effect.Effect<Caller, never, Scope.Scope> =>
-  Effect.map(
-    Effect.acquireRelease(
-      Effect.sync(() => {
-        const Client = clientConstructor()
-        return new Client(formatAddress(target.address), loadGrpc().credentials.createInsecure(), channelOptions(target))
-      }),
-      (client) => Effect.sync(() => client.close())
-    ),
-    (client): Caller => {
-      const metadata = hostMetadata(target)
-      /** The shared metadata, or a copy with the call's `x-goplugin-*` pipeline context. */
-      const metadataFor = (options: CallOptions | undefined): grpc.Metadata => {
-        if (options?.pipeline === undefined) return metadata
-        const withContext = metadata.clone()
-        for (const [key, value] of contextHeaders(options.pipeline)) withContext.set(key, value)
-        return withContext
-      }
+  Effect.gen(function*() {
+    const identity: GrpcSession.Metadata = [["x-host", target.host], ["authorization", `Bearer ${target.token}`]]
+    // A host name or token that cannot be sent refuses every call, with the reason, rather than throwing.
+    const invalid = GrpcMetadata.refusal(identity)
+    const channel = yield* GrpcChannel.make({
+      endpoint: endpointOf(target),
+      maxReceiveBytes: target.maxResponseBytes + 1024,
+      metadata: identity,
+      connectTimeout: target.timeout,
+      retireAfter: target.timeout
+    })
+    const { Exec, Ping } = pluginMethods()
 
-      /**
-       * One unary call; the answer is decoded inside the callback (no extra step per call). `request`
-       * is the Exec request, or undefined for Ping.
-       */
-      const call = <A>(
-        operation: "ping" | "exec",
-        command: string | undefined,
-        timeoutMillis: number,
-        request: { Command: string; Payload: string } | undefined,
-        callMetadata: grpc.Metadata,
-        decode: (response: string) => A | undefined,
-        onVars?: CallOptions["onVars"]
-      ): Effect.Effect<A, CallError> =>
-        Effect.async<A, CallError>((resume) => {
-          const fail = (reason: CallError["reason"], detail: string) =>
-            resume(Effect.fail(callError(target, operation, command, reason, detail)))
-          const callback: Callback = (error, response) => {
-            if (error !== null) {
-              const detail = `${statusName(error.code)}: ${plainDetail(error)}`
-              return fail(reasonOfStatus(error.code, error.details ?? ""), detail)
-            }
-            const status = response?.Status ?? ""
-            const answer = response?.Data?.Response ?? ""
-            if (status !== "" && status.toLowerCase() !== "success") {
-              return fail("remote", `Status "${status}"${answer === "" ? "" : `: ${answer}`}`)
-            }
-            const value = decode(answer)
-            if (value === undefined) {
-              return fail("protocol", invalidHex("Data.Response"))
-            }
-            const vars = response?.Data?.Vars
-            if (onVars !== undefined && vars != null && Object.keys(vars).length > 0) onVars(vars)
-            resume(Effect.succeed(value))
-          }
-          const options = { deadline: Date.now() + timeoutMillis }
-          const pending = request === undefined
-            ? client.Ping({}, callMetadata, options, callback)
-            : client.Exec(request, callMetadata, options, callback)
-          return Effect.sync(() => pending.cancel())
-        })
+    /** The call's `x-goplugin-*` pipeline context, checked; or why it cannot be sent. */
+    const metadataFor = (options: CallOptions | undefined): GrpcSession.Metadata | { readonly invalid: string } | undefined => {
+      if (options?.pipeline === undefined) return undefined
+      const context = contextHeaders(options.pipeline)
+      const refused = GrpcMetadata.refusal(context)
+      return refused === undefined ? context : { invalid: refused }
+    }
 
-      const execSpan = { plugin: target.plugin, protocol: "grpc" }
-      return {
-        host: target.host,
-        plugin: target.plugin,
-        protocol: "grpc",
-        ping: call("ping", undefined, timeoutMillis(target), undefined, metadata, (answer) => answer).pipe(
-          callSpan(target.traceCalls, "Caller.ping", { plugin: target.plugin, protocol: "grpc" })
-        ),
-        exec: (command, payload, options) => {
-          const exec = call(
-            "exec",
-            command,
-            timeoutMillis(target, options),
-            { Command: command, Payload: toHex(payload) },
-            metadataFor(options),
-            fromHex,
-            options?.onVars
-          )
-          return target.traceCalls ? callSpan(true, "Caller.exec", { ...execSpan, command })(exec) : exec
-        }
+    /**
+     * One unary call; the answer is decoded inside the session's callback (no extra step per call).
+     */
+    const call = <Req, A>(
+      operation: "ping" | "exec",
+      command: string | undefined,
+      limitMillis: number,
+      method: grpc.MethodDefinition<Req, PluginResponse>,
+      request: Req,
+      options: CallOptions | undefined,
+      decode: (response: string) => A | undefined
+    ): Effect.Effect<A, CallError> => {
+      const failure = (reason: CallError["reason"], detail: string) => callError(target, operation, command, reason, detail)
+      const failed = (status: CallStatus) =>
+        failure(reasonOfStatus(status.code, status.details), `${statusName(status.code)}: ${status.details}`)
+      const metadata = metadataFor(options)
+      const refused = invalid ?? (metadata !== undefined && "invalid" in metadata ? metadata.invalid : undefined)
+      if (refused !== undefined) return Effect.fail(failure("refused", refused))
+      const extra = metadata as GrpcSession.Metadata | undefined
+      return Effect.flatMap(
+        Effect.mapError(channel.session(limitMillis), failed),
+        (session) =>
+          Effect.async<A, CallError>((resume) => {
+            const cancel = session.call(method, request, limitMillis, extra, (error, response) => {
+              if (error !== undefined) return resume(Effect.fail(failed(error)))
+              const status = response?.Status ?? ""
+              const answer = response?.Data?.Response ?? ""
+              if (status !== "" && status.toLowerCase() !== "success") {
+                return resume(Effect.fail(failure("remote", `Status "${status}"${answer === "" ? "" : `: ${answer}`}`)))
+              }
+              const value = decode(answer)
+              if (value === undefined) return resume(Effect.fail(failure("protocol", invalidHex("Data.Response"))))
+              const vars = response?.Data?.Vars
+              if (options?.onVars !== undefined && vars != null && Object.keys(vars).length > 0) options.onVars(vars)
+              resume(Effect.succeed(value))
+            })
+            return Effect.sync(cancel)
+          })
+      )
+    }
+
+    const execSpan = { plugin: target.plugin, protocol: "grpc" }
+    const caller: Caller = {
+      host: target.host,
+      plugin: target.plugin,
+      protocol: "grpc",
+      ping: call("ping", undefined, timeoutMillis(target), Ping, {}, undefined, (answer) => answer).pipe(
+        callSpan(target.traceCalls, "Caller.ping", { plugin: target.plugin, protocol: "grpc" })
+      ),
+      exec: (command, payload, options) => {
+        const exec = call(
+          "exec",
+          command,
+          timeoutMillis(target, options),
+          Exec,
+          { Command: command, Payload: toHex(payload) },
+          options,
+          fromHex
+        )
+        return target.traceCalls ? callSpan(true, "Caller.exec", { ...execSpan, command })(exec) : exec
       }
     }
-  )
+    return caller
+  })
 
 /**
  * The gRPC transport (`plugin.Plugin`), for plugins on a TCP port or a unix socket.

@@ -10,8 +10,8 @@
  * than the receive cap, and RST_STREAM(CANCEL) when the caller gives up.
  *
  * One session serves one plugin connection; it does not reconnect (a plugin whose socket closed is
- * gone: its calls fail UNAVAILABLE and the supervisor sees the exit). Servers and brokered channels
- * stay on grpc-js.
+ * gone: its calls fail UNAVAILABLE and the supervisor sees the exit; `internal/grpcChannel.ts` opens
+ * a new session when a caller needs one). Servers and brokered channels stay on grpc-js.
  *
  * @since 0.2.0
  */
@@ -23,6 +23,7 @@ import * as tls from "node:tls"
 import { type CallStatus, frame, httpStatusOf, messageReader, resetStatusOf, statusOf, timeoutHeader } from "../internal/grpcWire.js"
 import * as Hpack from "../internal/hpack.js"
 import type { HeaderList } from "../internal/hpack.js"
+import * as GrpcMetadata from "../internal/grpcMetadata.js"
 import * as Http2Client from "../internal/http2Client.js"
 
 /**
@@ -71,15 +72,51 @@ export interface StreamCall<Req> {
 }
 
 /**
+ * Metadata entries (lowercase keys, in order) sent with calls beside the session's own headers.
+ *
+ * @since 0.2.0
+ */
+export type Metadata = GrpcMetadata.Metadata
+
+/**
+ * How a unary call given to {@link GrpcSession.call} ended: its status when not OK, else its answer.
+ *
+ * @since 0.2.0
+ */
+export type UnaryDone<Res> = (failure: CallStatus | undefined, answer: Res | undefined) => void
+
+/**
  * One HTTP/2 session speaking gRPC.
  *
  * @since 0.2.0
  */
 export interface GrpcSession {
-  /** One unary call with a deadline; interruption resets the stream. Fails with the call's status. */
-  readonly unary: <Req, Res>(method: MethodDefinition<Req, Res>, request: Req, timeout: Duration.DurationInput) => Effect.Effect<Res, CallStatus>
+  /**
+   * One unary call with a deadline; interruption resets the stream. Fails with the call's status.
+   * `metadata` is sent after the session's own (an entry that cannot be sent fails the call INTERNAL).
+   */
+  readonly unary: <Req, Res>(
+    method: MethodDefinition<Req, Res>,
+    request: Req,
+    timeout: Duration.DurationInput,
+    metadata?: Metadata
+  ) => Effect.Effect<Res, CallStatus>
+  /**
+   * The same unary call without Effect, for hot paths that already run inside one callback: `done` is
+   * called once (never synchronously after the canceller ran); the answer is the canceller, which
+   * resets the stream. `timeoutMillis` undefined (or over 2^31 - 1): no deadline.
+   */
+  readonly call: <Req, Res>(
+    method: MethodDefinition<Req, Res>,
+    request: Req,
+    timeoutMillis: number | undefined,
+    metadata: Metadata | undefined,
+    done: UnaryDone<Res>
+  ) => () => void
   /** Opens a streaming call (server or bidirectional) without a deadline. */
   readonly stream: <Req, Res>(method: MethodDefinition<Req, Res>, handlers: StreamHandlers<Res>) => StreamCall<Req>
+  /** Why the connection no longer opens calls (closed, or the plugin going away), once it does not. */
+  readonly closedReason: () => string | undefined
 }
 
 /**
@@ -93,6 +130,11 @@ export interface SessionOptions {
   readonly tls?: ClientTls | undefined
   /** Largest message accepted from the plugin. */
   readonly maxReceiveBytes: number
+  /**
+   * Metadata every call of the session carries (e.g. `x-host`, `authorization`); checked once by
+   * `open`, which fails with the reason when an entry cannot be sent. Absent: none.
+   */
+  readonly metadata?: Metadata | undefined
 }
 
 const MAX_TIMER_MILLIS = 2_147_483_647
@@ -105,10 +147,15 @@ const hostAndPort = (address: string): { host: string; port: number } => {
   return { host: address.slice(0, colon).replace(/^\[|\]$/g, ""), port: Number(address.slice(colon + 1)) }
 }
 
-/** Connects the socket (and TLS: the plugin's certificate as the only root, name `localhost`). */
+/**
+ * Connects the socket (and TLS: the plugin's certificate as the only root, name `localhost`). No
+ * Nagle: a request larger than the peer's window goes out as frames between its WINDOW_UPDATEs, and
+ * Nagle holding one back for the peer's delayed ACK cost ~40 ms per window (a 1 MiB call over a
+ * 64 KiB window took 1.4 s against grpc-js's server).
+ */
 const socketOf = (options: SessionOptions, connected: () => void): net.Socket => {
   const { endpoint } = options
-  const where = endpoint.network === "unix" ? { path: endpoint.address } : hostAndPort(endpoint.address)
+  const where = endpoint.network === "unix" ? { path: endpoint.address } : { ...hostAndPort(endpoint.address), noDelay: true }
   return options.tls === undefined
     ? net.connect(where, connected)
     : tls.connect({ ...where, ...options.tls, servername: "localhost", ALPNProtocols: ["h2"] }, connected)
@@ -122,8 +169,10 @@ const socketOf = (options: SessionOptions, connected: () => void): net.Socket =>
  *
  * @since 0.2.0
  */
-export const open = (options: SessionOptions): Effect.Effect<GrpcSession, string, Scope.Scope> =>
-  Effect.acquireRelease(
+export const open = (options: SessionOptions): Effect.Effect<GrpcSession, string, Scope.Scope> => {
+  const refused = options.metadata === undefined ? undefined : GrpcMetadata.refusal(options.metadata)
+  if (refused !== undefined) return Effect.fail(refused)
+  return Effect.acquireRelease(
     Effect.async<Http2Client.Http2Client, string>((resume) => {
       let client: Http2Client.Http2Client | undefined
       const socket = socketOf(options, () => {
@@ -137,6 +186,7 @@ export const open = (options: SessionOptions): Effect.Effect<GrpcSession, string
     }),
     (client) => Effect.sync(() => client.destroy())
   ).pipe(Effect.map((client) => over(client, options)))
+}
 
 const header = (headers: HeaderList, name: string): string | undefined => {
   for (const [key, value] of headers) if (key === name) return value
@@ -158,7 +208,8 @@ const over = (client: Http2Client.Http2Client, options: SessionOptions): GrpcSes
     Hpack.literal(1, "localhost"),
     Hpack.literal(31, "application/grpc"),
     Hpack.literal("te", "trailers"),
-    Hpack.literal(58, "goplugin-effect")
+    Hpack.literal(58, "goplugin-effect"),
+    ...(options.metadata === undefined ? [] : [GrpcMetadata.encode(options.metadata)])
   ])
   const paths = new Map<string, Buffer>()
   const pathOf = (path: string): Buffer => {
@@ -179,11 +230,13 @@ const over = (client: Http2Client.Http2Client, options: SessionOptions): GrpcSes
     timeoutMillis: number | undefined,
     onMessage: (message: Res) => void,
     onEnd: (status: CallStatus) => void,
-    request?: Buffer
+    request?: Buffer,
+    metadata?: Buffer
   ): Http2Client.ClientStream | undefined => {
-    const block = timeoutMillis === undefined
-      ? Buffer.concat([head, pathOf(method.path), fixed])
-      : Buffer.concat([head, pathOf(method.path), fixed, Hpack.literal("grpc-timeout", timeoutHeader(timeoutMillis))])
+    const parts = [head, pathOf(method.path), fixed]
+    if (timeoutMillis !== undefined) parts.push(Hpack.literal("grpc-timeout", timeoutHeader(timeoutMillis)))
+    if (metadata !== undefined) parts.push(metadata)
+    const block = Buffer.concat(parts)
     let final: CallStatus | undefined
     let headersSeen = false
     const refuse = (status: CallStatus) => {
@@ -227,49 +280,69 @@ const over = (client: Http2Client.Http2Client, options: SessionOptions): GrpcSes
     }
     return stream
   }
-  const unary = <Req, Res>(method: MethodDefinition<Req, Res>, request: Req, timeout: Duration.DurationInput) =>
+  const call = <Req, Res>(
+    method: MethodDefinition<Req, Res>,
+    request: Req,
+    timeoutMillis: number | undefined,
+    metadata: Metadata | undefined,
+    done: UnaryDone<Res>
+  ): (() => void) => {
+    let settled = false
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const settle = (failure: CallStatus | undefined, answer: Res | undefined) => {
+      if (settled) return
+      settled = true
+      clearTimeout(timer)
+      done(failure, answer)
+    }
+    let extra: Buffer | undefined
+    if (metadata !== undefined && metadata.length > 0) {
+      const refused = GrpcMetadata.refusal(metadata)
+      if (refused !== undefined) {
+        settle({ code: Status.INTERNAL, details: `the request could not be sent: ${refused}` }, undefined)
+        return () => {}
+      }
+      extra = GrpcMetadata.encode(metadata)
+    }
+    let payload: Buffer
+    try {
+      payload = method.requestSerialize(request)
+    } catch (error) {
+      settle({ code: Status.INTERNAL, details: `the request could not be encoded: ${(error as Error).message}` }, undefined)
+      return () => {}
+    }
+    // Node fires a timer over 2^31 - 1 ms at once: longer deadlines (or none) are not timed here.
+    const timed = timeoutMillis !== undefined && Number.isFinite(timeoutMillis) && timeoutMillis <= MAX_TIMER_MILLIS
+    let answer: Res | undefined
+    let answers = 0
+    const stream = start(method, timed ? timeoutMillis : undefined, (message) => {
+      answers++
+      answer = message
+    }, (status) => {
+      if (status.code !== Status.OK) return settle(status, undefined)
+      if (answers !== 1) return settle({ code: Status.INTERNAL, details: `a unary call received ${answers} answers, not 1` }, undefined)
+      settle(undefined, answer)
+    }, frame(payload), extra)
+    if (stream === undefined) return () => {}
+    if (timed) {
+      timer = setTimeout(() => {
+        stream.cancel()
+        settle({ code: Status.DEADLINE_EXCEEDED, details: `Deadline exceeded after ${timeoutMillis} ms` }, undefined)
+      }, timeoutMillis)
+    }
+    return () => {
+      if (settled) return
+      settled = true
+      clearTimeout(timer)
+      stream.cancel()
+    }
+  }
+
+  const unary = <Req, Res>(method: MethodDefinition<Req, Res>, request: Req, timeout: Duration.DurationInput, metadata?: Metadata) =>
     Effect.async<Res, CallStatus>((resume) => {
-      let payload: Buffer
-      try {
-        payload = method.requestSerialize(request)
-      } catch (error) {
-        return resume(Effect.fail({ code: Status.INTERNAL, details: `the request could not be encoded: ${(error as Error).message}` }))
-      }
-      const millis = Duration.toMillis(timeout)
-      // Node fires a timer over 2^31 - 1 ms at once: longer deadlines (or none) are not timed here.
-      const timed = Number.isFinite(millis) && millis <= MAX_TIMER_MILLIS
-      let answer: Res | undefined
-      let answers = 0
-      let settled = false
-      let timer: ReturnType<typeof setTimeout> | undefined
-      const settle = (effect: Effect.Effect<Res, CallStatus>) => {
-        if (settled) return
-        settled = true
-        clearTimeout(timer)
-        resume(effect)
-      }
-      const call = start(method, timed ? millis : undefined, (message) => {
-        answers++
-        answer = message
-      }, (status) => {
-        if (status.code !== Status.OK) return settle(Effect.fail(status))
-        if (answers !== 1) {
-          return settle(Effect.fail({ code: Status.INTERNAL, details: `a unary call received ${answers} answers, not 1` }))
-        }
-        settle(Effect.succeed(answer as Res))
-      }, frame(payload))
-      if (call === undefined) return
-      if (timed) {
-        timer = setTimeout(() => {
-          call.cancel()
-          settle(Effect.fail({ code: Status.DEADLINE_EXCEEDED, details: `Deadline exceeded after ${millis} ms` }))
-        }, millis)
-      }
-      return Effect.sync(() => {
-        settled = true
-        clearTimeout(timer)
-        call.cancel()
-      })
+      const cancel = call(method, request, Duration.toMillis(timeout), metadata, (failure, answer) =>
+        resume(failure === undefined ? Effect.succeed(answer as Res) : Effect.fail(failure)))
+      return Effect.sync(cancel)
     })
 
   const stream = <Req, Res>(method: MethodDefinition<Req, Res>, handlers: StreamHandlers<Res>): StreamCall<Req> => {
@@ -291,5 +364,5 @@ const over = (client: Http2Client.Http2Client, options: SessionOptions): GrpcSes
     }
   }
 
-  return { unary, stream }
+  return { unary, call, stream, closedReason: client.closedReason }
 }

@@ -161,23 +161,27 @@ export const start = (socket: net.Socket): Http2Client => {
   }
 
   const flush = (stream: StreamState) => {
+    // Every frame the windows allow goes out in one write: a frame per write cost a syscall and a
+    // segment each.
+    const frames: Array<Buffer> = []
     while (stream.pending.length > 0) {
       const next = stream.pending[0]!
       const room = Math.min(stream.sendWindow, connectionWindow, peerMaxFrame)
-      if (room <= 0 && next.length > 0) return
+      if (room <= 0 && next.length > 0) break
       const chunk = next.length <= room ? next : next.subarray(0, room)
       if (chunk.length === next.length) stream.pending.shift()
       else stream.pending[0] = next.subarray(room)
       stream.sendWindow -= chunk.length
       connectionWindow -= chunk.length
       const last = stream.pending.length === 0 && stream.endPending
-      send(Buffer.concat([frameHeader(chunk.length, DATA, last ? END_STREAM : 0, stream.id), chunk]))
+      frames.push(frameHeader(chunk.length, DATA, last ? END_STREAM : 0, stream.id), chunk)
       if (last) stream.localClosed = true
     }
-    if (stream.endPending && !stream.localClosed) {
+    if (stream.pending.length === 0 && stream.endPending && !stream.localClosed) {
       stream.localClosed = true
-      send(frameHeader(0, DATA, END_STREAM, stream.id))
+      frames.push(frameHeader(0, DATA, END_STREAM, stream.id))
     }
+    if (frames.length > 0) send(frames.length === 1 ? frames[0]! : Buffer.concat(frames))
   }
 
   const consumed = (stream: StreamState | undefined, length: number) => {
