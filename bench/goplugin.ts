@@ -4,6 +4,8 @@
  * go-plugin 1.0.1's own Go host (test/fixtures/go/kvhost), on the same Go plugin
  * (test/fixtures/go/kvplugin), in the same run: start → connected (checksum, spawn, handshake, connect,
  * first SERVING health check; plain and AutoMTLS) and the p50 of sequential unary `kv.KV/Get` calls.
+ * Each host runs as its own program (bench/goPluginHost.ts for TypeScript), measuring itself; a context
+ * row gives the same start measured inside the bench's own, larger process (fork costs more there).
  * docs/benchmarks.md ("go-plugin") has the profile behind these rows.
  * The Go binaries are built (and cached) as the tests do.
  */
@@ -13,6 +15,7 @@ import * as crypto from "node:crypto"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
+import { fileURLToPath } from "node:url"
 import { Executor, GoPlugin } from "goplugin-effect"
 import { goFixtures, kvGoPluginTable, kvProto } from "../test/goFixtures.js"
 import { type BenchOptions, pair, progress } from "./measure.js"
@@ -51,7 +54,17 @@ interface Measured {
 
 const encoder = new TextEncoder()
 
-/** The TypeScript host through a container: `rounds` runs of the plugin, `calls` sequential Gets on each. */
+/** The TypeScript host as its own program (bench/goPluginHost.ts), like the Go host. */
+const typescriptHostProgram = (configFile: string, autoMtls: boolean, rounds: number, calls: number) =>
+  Effect.async<Measured, Error>((resume) => {
+    const program = fileURLToPath(new URL("./goPluginHost.js", import.meta.url))
+    const args = [program, configFile, "bench", autoMtls ? "kv_tls" : "kv", String(rounds), String(calls)]
+    const child = execFile(process.execPath, args, { timeout: 120_000 }, (error, stdout, stderr) =>
+      resume(error === null ? Effect.succeed(JSON.parse(stdout) as Measured) : Effect.fail(new Error(`goPluginHost: ${error.message}\n${stderr}`))))
+    return Effect.sync(() => child.kill("SIGKILL"))
+  })
+
+/** The TypeScript host through a container inside this process: `rounds` runs of the plugin, `calls` sequential Gets on each. */
 const typescriptHost = (configFile: string, autoMtls: boolean, rounds: number, calls: number) =>
   Effect.gen(function*() {
     const name = autoMtls ? "kv_tls" : "kv"
@@ -96,22 +109,35 @@ export const goPluginRows = (options: BenchOptions) =>
     // Warm-up of both (file cache, Go's and Node's first-use costs), not counted.
     yield* typescriptHost(configFile, false, 1, 50)
     yield* goHost(kvhost, kvplugin, false, 1, 50)
-    const tsPlain = yield* typescriptHost(configFile, false, rounds, calls)
+    const tsPlain = yield* typescriptHostProgram(configFile, false, rounds, calls)
     const goPlain = yield* goHost(kvhost, kvplugin, false, rounds, calls)
     yield* progress(`goplugin start (plain): ${pair(tsPlain.startMs, goPlain.startMs, "ms")}`)
     yield* progress(`goplugin Get p50: ${pair(tsPlain.callP50Ms * 1000, goPlain.callP50Ms * 1000, "µs")}`)
-    const tsTls = yield* typescriptHost(configFile, true, rounds, 0)
+    const tsTls = yield* typescriptHostProgram(configFile, true, rounds, 0)
     const goTls = yield* goHost(kvhost, kvplugin, true, rounds, 1)
     yield* progress(`goplugin start (AutoMTLS): ${pair(tsTls.startMs, goTls.startMs, "ms")}`)
+    const inHere = yield* typescriptHost(configFile, false, rounds, 0)
+    yield* progress(`goplugin start (plain) inside the bench process: ${pair(inHere.startMs, goPlain.startMs, "ms")}`)
     // The container hashed the binary at install; each start re-checks it through the cache (a stat
     // while device, inode, size, mtime and ctime are unchanged); go-plugin's host checks nothing.
     const size = (fs.statSync(kvplugin).size / 1e6).toFixed(0)
-    const note = `container.run in a fresh container, ${rounds} launches, median; ${calls} sequential caller.exec(JSON) per launch; ` +
+    const note = `each host is its own program (bench/goPluginHost.ts, test/fixtures/go/kvhost): container.run in a fresh container, ` +
+      `${rounds} launches, median; ${calls} sequential caller.exec(JSON) per launch; ` +
       `the TS start re-checks the ${size} MB binary's checksum through the verification cache, which the Go host skips`
     const target = { kind: "ratioAtMost", value: 1.5 } as const
     return [
       { id: "goplugin.start", group: "go-plugin", label: "start → connected (plain)", unit: "ms", library: tsPlain.startMs, baseline: goPlain.startMs, baselineName: BASELINE, target, note },
       { id: "goplugin.start.mtls", group: "go-plugin", label: "start → connected (AutoMTLS)", unit: "ms", library: tsTls.startMs, baseline: goTls.startMs, baselineName: BASELINE, target, note },
-      { id: "goplugin.call.p50", group: "go-plugin", label: "unary Get p50 (plain)", unit: "µs", library: tsPlain.callP50Ms * 1000, baseline: goPlain.callP50Ms * 1000, baselineName: BASELINE, target, note }
+      { id: "goplugin.call.p50", group: "go-plugin", label: "unary Get p50 (plain)", unit: "µs", library: tsPlain.callP50Ms * 1000, baseline: goPlain.callP50Ms * 1000, baselineName: BASELINE, target, note },
+      {
+        id: "goplugin.start.in-bench-process",
+        group: "go-plugin",
+        label: "start → connected (plain), inside the bench's own process",
+        unit: "ms",
+        library: inHere.startMs,
+        baseline: goPlain.startMs,
+        baselineName: BASELINE,
+        note: "context for goplugin.start: the same launches from this process, whose heap holds the earlier sections' objects (a larger parent forks slower)"
+      }
     ] satisfies ReadonlyArray<Row>
   }))
