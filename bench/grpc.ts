@@ -11,7 +11,7 @@ import { Effect } from "effect"
 import * as path from "node:path"
 import * as GrpcSession from "../src/goplugin/GrpcSession.js"
 import { HOST, payloadOf, root, runNetworkPlugin } from "./fixtures.js"
-import { type BenchOptions, transportRows } from "./measure.js"
+import { type BenchOptions, transportRowsAgainst } from "./measure.js"
 
 interface ExecResponse {
   readonly Status?: string
@@ -32,19 +32,17 @@ interface RawPluginClient extends grpc.Client {
   ): grpc.ClientUnaryCall
 }
 
+/** proto/plugin.proto as a user loads it, with the loader options every example uses. */
+const pluginProto = () =>
+  protoLoader.loadSync(path.join(root, "proto", "plugin.proto"), { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true })
+
 /**
  * The client a user would write by hand from the proto: default channel options, the metadata the
  * library sends (x-host and, when the plugin was given one, the bearer token). `deadlineMillis` (not
  * used by the bench rows) adds a per-call deadline, to price it on its own.
  */
 export const rawGrpcClient = (port: number, token: string | undefined, deadlineMillis?: number) => {
-  const definition = protoLoader.loadSync(path.join(root, "proto", "plugin.proto"), {
-    keepCase: true,
-    longs: String,
-    enums: String,
-    defaults: true,
-    oneofs: true
-  })
+  const definition = pluginProto()
   const Client = (grpc.loadPackageDefinition(definition) as unknown as {
     plugin: { Plugin: new(address: string, credentials: grpc.ChannelCredentials) => RawPluginClient }
   }).plugin.Plugin
@@ -77,13 +75,7 @@ export const rawOwnGrpcClient = (port: number, token: string | undefined) =>
       maxReceiveBytes: 64 * 1024 * 1024,
       metadata: [["x-host", HOST], ...(token === undefined ? [] : [["authorization", `Bearer ${token}`] as const])]
     }).pipe(Effect.orDie)
-    const definition = protoLoader.loadSync(path.join(root, "proto", "plugin.proto"), {
-      keepCase: true,
-      longs: String,
-      enums: String,
-      defaults: true,
-      oneofs: true
-    })
+    const definition = pluginProto()
     const method = (definition["plugin.Plugin"] as grpc.ServiceDefinition)["Exec"] as grpc.MethodDefinition<
       { Command: string; Payload: string },
       ExecResponse
@@ -109,35 +101,30 @@ export const grpcRows = (options: BenchOptions) =>
     const { caller, port, token } = yield* runNetworkPlugin("ts_grpc")
     const raw = yield* Effect.acquireRelease(Effect.sync(() => rawGrpcClient(port, token)), (client) => Effect.sync(client.close))
     const own = yield* rawOwnGrpcClient(port, token)
-    const againstGrpcJs = yield* transportRows(
+    return yield* transportRowsAgainst(
       {
-        group: "gRPC",
-        idPrefix: "grpc.exec",
-        baselineName: "raw @grpc/grpc-js client from the same proto/plugin.proto, same plugin process",
-        sizes: [16, 1024, 64 * 1024, 1024 * 1024],
         library: (payload) => caller.exec("echo", payload),
-        baseline: (payload) => raw.exec("echo", payload),
         p50Target: { kind: "ratioAtMost", value: 1.1 },
         throughputTarget: { kind: "ratioAtLeast", value: 0.9 },
         inFlight: 64
       },
+      [
+        {
+          group: "gRPC",
+          idPrefix: "grpc.exec",
+          baselineName: "raw @grpc/grpc-js client from the same proto/plugin.proto, same plugin process",
+          sizes: [16, 1024, 64 * 1024, 1024 * 1024],
+          baseline: (payload) => raw.exec("echo", payload)
+        },
+        {
+          group: "gRPC (own client raw)",
+          idPrefix: "grpc.own-client.exec",
+          baselineName: "the library's own HTTP/2 gRPC client (goplugin/GrpcSession.ts) from a Promise loop, same metadata, same plugin process",
+          sizes: [16, 1024],
+          baseline: (payload) => own.exec("echo", payload)
+        }
+      ],
       options,
       payloadOf
     )
-    const againstOwnClient = yield* transportRows(
-      {
-        group: "gRPC (own client raw)",
-        idPrefix: "grpc.own-client.exec",
-        baselineName: "the library's own HTTP/2 gRPC client (goplugin/GrpcSession.ts) from a Promise loop, same metadata, same plugin process",
-        sizes: [16, 1024],
-        library: (payload) => caller.exec("echo", payload),
-        baseline: (payload) => own.exec("echo", payload),
-        p50Target: { kind: "ratioAtMost", value: 1.1 },
-        throughputTarget: { kind: "ratioAtLeast", value: 0.9 },
-        inFlight: 64
-      },
-      options,
-      payloadOf
-    )
-    return [...againstGrpcJs, ...againstOwnClient]
   }).pipe(Effect.scoped)

@@ -241,3 +241,24 @@ export const transportRows = (bench: TransportBench, options: BenchOptions, payl
     })
     return rows
   })
+
+/** One raw client a transport's rows are measured against. */
+export interface RawBaseline {
+  readonly group: string
+  readonly idPrefix: string
+  readonly baselineName: string
+  readonly sizes: ReadonlyArray<number>
+  readonly baseline: TransportBench["baseline"]
+}
+
+/** {@link transportRows} against each raw client in turn: same library calls, same targets. */
+export const transportRowsAgainst = (
+  common: Omit<TransportBench, keyof RawBaseline>,
+  baselines: ReadonlyArray<RawBaseline>,
+  options: BenchOptions,
+  payloadOf: (size: number) => Uint8Array
+) =>
+  Effect.map(
+    Effect.forEach(baselines, (raw) => transportRows({ ...common, ...raw }, options, payloadOf)),
+    (rows) => rows.flat()
+  )

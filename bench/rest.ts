@@ -9,7 +9,7 @@ import { Effect } from "effect"
 import * as http from "node:http"
 import * as Http1Client from "../src/internal/http1Client.js"
 import { HOST, payloadOf, runNetworkPlugin } from "./fixtures.js"
-import { type BenchOptions, transportRows } from "./measure.js"
+import { type BenchOptions, transportRowsAgainst } from "./measure.js"
 
 /**
  * What a careful hand-written client does: one keep-alive agent, JSON body, hex both ways, the same
@@ -99,35 +99,30 @@ export const restRows = (options: BenchOptions) =>
     const { caller, port, token } = yield* runNetworkPlugin("ts_rest")
     const raw = yield* Effect.acquireRelease(Effect.sync(() => rawRestClient(port, token)), (client) => Effect.sync(client.close))
     const own = yield* Effect.acquireRelease(Effect.sync(() => rawOwnClient(port, token)), (client) => Effect.sync(client.close))
-    const againstNodeHttp = yield* transportRows(
+    return yield* transportRowsAgainst(
       {
-        group: "REST",
-        idPrefix: "rest.exec",
-        baselineName: "raw node:http keep-alive client, same JSON/hex body, same plugin process",
-        sizes: [16, 1024, 64 * 1024, 1024 * 1024],
         library: (payload) => caller.exec("echo", payload),
-        baseline: (payload) => raw.exec("echo", payload),
         p50Target: { kind: "ratioAtMost", value: 1.2 },
         throughputTarget: { kind: "ratioAtLeast", value: 0.85 },
         inFlight: 64
       },
+      [
+        {
+          group: "REST",
+          idPrefix: "rest.exec",
+          baselineName: "raw node:http keep-alive client, same JSON/hex body, same plugin process",
+          sizes: [16, 1024, 64 * 1024, 1024 * 1024],
+          baseline: (payload) => raw.exec("echo", payload)
+        },
+        {
+          group: "REST (own client raw)",
+          idPrefix: "rest.own-client.exec",
+          baselineName: "the library's own HTTP/1.1 client (internal/http1Client.ts) from a Promise loop, same body, same plugin process",
+          sizes: [16, 1024],
+          baseline: (payload) => own.exec("echo", payload)
+        }
+      ],
       options,
       payloadOf
     )
-    const againstOwnClient = yield* transportRows(
-      {
-        group: "REST (own client raw)",
-        idPrefix: "rest.own-client.exec",
-        baselineName: "the library's own HTTP/1.1 client (internal/http1Client.ts) from a Promise loop, same body, same plugin process",
-        sizes: [16, 1024],
-        library: (payload) => caller.exec("echo", payload),
-        baseline: (payload) => own.exec("echo", payload),
-        p50Target: { kind: "ratioAtMost", value: 1.2 },
-        throughputTarget: { kind: "ratioAtLeast", value: 0.85 },
-        inFlight: 64
-      },
-      options,
-      payloadOf
-    )
-    return [...againstNodeHttp, ...againstOwnClient]
   }).pipe(Effect.scoped)
