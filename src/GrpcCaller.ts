@@ -156,26 +156,29 @@ export const make = (target: NetworkTarget): Effect.Effect<Caller, never, Scope.
       const refused = invalid ?? (metadata !== undefined && "invalid" in metadata ? metadata.invalid : undefined)
       if (refused !== undefined) return Effect.fail(failure("refused", refused))
       const extra = metadata as GrpcSession.Metadata | undefined
-      return Effect.flatMap(
-        Effect.mapError(channel.session(limitMillis), failed),
-        (session) =>
-          Effect.async<A, CallError>((resume) => {
-            const cancel = session.call(method, request, limitMillis, extra, (error, response) => {
-              if (error !== undefined) return resume(Effect.fail(failed(error)))
-              const status = response?.Status ?? ""
-              const answer = response?.Data?.Response ?? ""
-              if (status !== "" && status.toLowerCase() !== "success") {
-                return resume(Effect.fail(failure("remote", `Status "${status}"${answer === "" ? "" : `: ${answer}`}`)))
-              }
-              const value = decode(answer)
-              if (value === undefined) return resume(Effect.fail(failure("protocol", invalidHex("Data.Response"))))
-              const vars = response?.Data?.Vars
-              if (options?.onVars !== undefined && vars != null && Object.keys(vars).length > 0) options.onVars(vars)
-              resume(Effect.succeed(value))
-            })
-            return Effect.sync(cancel)
-          })
-      )
+      const send = (session: GrpcSession.GrpcSession, resume: (effect: Effect.Effect<A, CallError>) => void) =>
+        session.call(method, request, limitMillis, extra, (error, response) => {
+          if (error !== undefined) return resume(Effect.fail(failed(error)))
+          const status = response?.Status ?? ""
+          const answer = response?.Data?.Response ?? ""
+          if (status !== "" && status.toLowerCase() !== "success") {
+            return resume(Effect.fail(failure("remote", `Status "${status}"${answer === "" ? "" : `: ${answer}`}`)))
+          }
+          const value = decode(answer)
+          if (value === undefined) return resume(Effect.fail(failure("protocol", invalidHex("Data.Response"))))
+          const vars = response?.Data?.Vars
+          if (options?.onVars !== undefined && vars != null && Object.keys(vars).length > 0) options.onVars(vars)
+          resume(Effect.succeed(value))
+        })
+      const onSession = (session: GrpcSession.GrpcSession) =>
+        Effect.async<A, CallError>((resume) => Effect.sync(send(session, resume)))
+      // The connection is looked up when the call runs: the open one straight away, else (first call,
+      // or after it closed) through the channel, which connects.
+      return Effect.async<A, CallError>((resume) => {
+        const session = channel.live()
+        if (session === undefined) return resume(Effect.flatMap(Effect.mapError(channel.session(limitMillis), failed), onSession))
+        return Effect.sync(send(session, resume))
+      })
     }
 
     const execSpan = { plugin: target.plugin, protocol: "grpc" }

@@ -139,6 +139,9 @@ export interface SessionOptions {
 
 const MAX_TIMER_MILLIS = 2_147_483_647
 
+/** Header blocks a session keeps built, one per (method, deadline) pair. */
+const MAX_BLOCKS = 256
+
 /** grpc-js's words for a call that never reached a connection, which the status mapping reads as "refused". */
 const NOT_CONNECTED = "No connection established"
 
@@ -211,14 +214,21 @@ const over = (client: Http2Client.Http2Client, options: SessionOptions): GrpcSes
     Hpack.literal(58, "goplugin-effect"),
     ...(options.metadata === undefined ? [] : [GrpcMetadata.encode(options.metadata)])
   ])
-  const paths = new Map<string, Buffer>()
-  const pathOf = (path: string): Buffer => {
-    let encoded = paths.get(path)
-    if (encoded === undefined) {
-      encoded = Hpack.literal(4, path)
-      paths.set(path, encoded)
+  // The header block of a (method, deadline) pair is the same bytes on every call (the encoder keeps
+  // no table), so it is built once: a call then costs no HPACK encoding and no concatenation. Bounded,
+  // because deadlines are the callers' to choose.
+  const blocks = new Map<string, Buffer>()
+  const blockOf = (path: string, timeoutMillis: number | undefined): Buffer => {
+    const key = timeoutMillis === undefined ? path : `${timeoutMillis} ${path}`
+    let block = blocks.get(key)
+    if (block === undefined) {
+      block = timeoutMillis === undefined
+        ? Buffer.concat([head, Hpack.literal(4, path), fixed])
+        : Buffer.concat([head, Hpack.literal(4, path), fixed, Hpack.literal("grpc-timeout", timeoutHeader(timeoutMillis))])
+      if (blocks.size >= MAX_BLOCKS) blocks.clear()
+      blocks.set(key, block)
     }
-    return encoded
+    return block
   }
 
   /**
@@ -233,10 +243,8 @@ const over = (client: Http2Client.Http2Client, options: SessionOptions): GrpcSes
     request?: Buffer,
     metadata?: Buffer
   ): Http2Client.ClientStream | undefined => {
-    const parts = [head, pathOf(method.path), fixed]
-    if (timeoutMillis !== undefined) parts.push(Hpack.literal("grpc-timeout", timeoutHeader(timeoutMillis)))
-    if (metadata !== undefined) parts.push(metadata)
-    const block = Buffer.concat(parts)
+    const fixedPart = blockOf(method.path, timeoutMillis)
+    const block = metadata === undefined ? fixedPart : Buffer.concat([fixedPart, metadata])
     let final: CallStatus | undefined
     let headersSeen = false
     const refuse = (status: CallStatus) => {

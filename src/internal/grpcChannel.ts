@@ -39,6 +39,11 @@ export interface GrpcChannel {
    * `limitMillis` bounds the wait for a new connection (DEADLINE_EXCEEDED).
    */
   readonly session: (limitMillis: number) => Effect.Effect<GrpcSession.GrpcSession, CallStatus>
+  /**
+   * The open session if its connection still opens calls, read without running an Effect: the
+   * per-call fast path (a call that finds none goes through `session`).
+   */
+  readonly live: () => GrpcSession.GrpcSession | undefined
 }
 
 /** The session of `state` while its connection still opens calls. */
@@ -60,6 +65,10 @@ export const make = (options: ChannelOptions): Effect.Effect<GrpcChannel, never,
   Effect.gen(function*() {
     const channelScope = yield* Effect.scope
     const state = yield* Ref.make<State>(idle)
+    // A read-only mirror of the last session `state` opened, for `live`: calls run at thousands per
+    // second, and reading it costs nothing where going through the Ref costs a few Effect steps.
+    // Transitions still happen only through `state`.
+    let lastOpened: GrpcSession.GrpcSession | undefined
 
     /** Opens a session in its own scope (a child of the channel's), then tells the waiters. */
     const opening = (opened: Deferred.Deferred<GrpcSession.GrpcSession, CallStatus>) =>
@@ -72,7 +81,10 @@ export const make = (options: ChannelOptions): Effect.Effect<GrpcChannel, never,
           Scope.extend(scope),
           Effect.onExit((exit) =>
             Exit.isSuccess(exit)
-              ? Effect.zipRight(Ref.set(state, { _tag: "Open", session: exit.value, scope }), Deferred.succeed(opened, exit.value))
+              ? Effect.zipRight(
+                Ref.set(state, { _tag: "Open", session: exit.value, scope }).pipe(Effect.tap(() => void (lastOpened = exit.value))),
+                Deferred.succeed(opened, exit.value)
+              )
               : Effect.zipRight(
                 Effect.zipRight(Scope.close(scope, exit), Ref.set(state, idle)),
                 Deferred.fail(opened, notConnected(exit.cause))
@@ -109,5 +121,5 @@ export const make = (options: ChannelOptions): Effect.Effect<GrpcChannel, never,
         )
       })
 
-    return { session }
+    return { session, live: () => (lastOpened !== undefined && lastOpened.closedReason() === undefined ? lastOpened : undefined) }
   })
