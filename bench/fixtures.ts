@@ -20,6 +20,9 @@ export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "
 /** The host name every benchmark call is made for. */
 export const HOST = "bench"
 
+/** The bench config's `call_timeout`: the deadline every library call carries (gRPC sends it as `grpc-timeout`). */
+export const CALL_TIMEOUT_SECONDS = 60
+
 /** How to start one plugin: the same command is used by the library (via the config) and the baselines. */
 export interface PluginCommand {
   readonly exec: string
@@ -103,7 +106,7 @@ export const configText = (): string => {
     `author = "goplugin-effect bench"`,
     "",
     "[settings]",
-    "call_timeout = 60",
+    `call_timeout = ${CALL_TIMEOUT_SECONDS}`,
     "stop_grace = 5",
     "",
     ...named.flatMap(([name, plugin]) => entry(name, plugin, md5s)),
