@@ -47,15 +47,8 @@ interface Route {
 }
 
 /** The pipeline's header lines of one call, or why a value cannot be sent. */
-const pipelineHeaders = (options: CallOptions | undefined): string | { readonly invalid: string } => {
-  if (options?.pipeline === undefined) return ""
-  let lines = ""
-  for (const [name, value] of contextHeaders(options.pipeline)) {
-    if (!Http1Client.validHeaderValue(value)) return { invalid: `the ${name} header value ${JSON.stringify(value.slice(0, 80))} cannot be sent` }
-    lines += `${name}: ${value}\r\n`
-  }
-  return lines
-}
+const pipelineHeaders = (options: CallOptions | undefined): string | { readonly invalid: string } =>
+  options?.pipeline === undefined ? "" : Http1Client.headerLines(contextHeaders(options.pipeline))
 
 /**
  * One HTTP exchange. Everything happens inside one `Effect.async` callback, which keeps the per-call
@@ -136,9 +129,8 @@ const asIs = (response: string): string => response
 /** Creates a REST caller with its own keep-alive connections, closed when the scope closes. */
 export const make = (target: NetworkTarget): Effect.Effect<Caller, never, Scope.Scope> => {
   const where = whereOf(target)
-  const identity = [["x-host", target.host], ["authorization", `Bearer ${target.token}`]] as const
-  const bad = identity.find(([, value]) => !Http1Client.validHeaderValue(value))
-  const head = identity.map(([name, value]) => `${name}: ${value}\r\n`).join("")
+  const identity = Http1Client.headerLines([["x-host", target.host], ["authorization", `Bearer ${target.token}`]])
+  const head = typeof identity === "string" ? identity : ""
   return Effect.map(
     Effect.acquireRelease(
       Effect.sync(() => Http1Client.make(where, head, `Host: ${hostHeaderOf(where)}\r\nConnection: keep-alive\r\n`)),
@@ -148,7 +140,7 @@ export const make = (target: NetworkTarget): Effect.Effect<Caller, never, Scope.
       const route: Route = {
         client,
         target,
-        invalid: bad === undefined ? undefined : `the ${bad[0]} header value ${JSON.stringify(bad[1].slice(0, 80))} cannot be sent`
+        invalid: typeof identity === "string" ? undefined : identity.invalid
       }
       const execSpan = { plugin: target.plugin, protocol: "rest" }
       return {

@@ -4,6 +4,7 @@
  *
  * @internal
  */
+import { validHeaderValue } from "./headerValue.js"
 import * as Hpack from "./hpack.js"
 
 /** Metadata entries, lowercase names, in the order they are sent. */
@@ -12,16 +13,13 @@ export type Metadata = ReadonlyArray<readonly [string, string]>
 /** gRPC's metadata key characters; `-bin` keys (base64 values) and reserved `grpc-` ones are not sent by this client. */
 const NAME = /^[0-9a-z_.-]+$/
 
-/** What node:http accepts in a header value: no CR, LF or NUL, nothing above 0xff. */
-const VALUE = /^[\t\x20-\x7e\x80-\xff]*$/
-
 /** Why `metadata` cannot be sent as it is, naming the entry; undefined when it can. */
 export const refusal = (metadata: Metadata): string | undefined => {
   for (const [name, value] of metadata) {
     if (!NAME.test(name) || name.endsWith("-bin") || name.startsWith("grpc-") || name === "te" || name === "content-type") {
       return `the metadata key ${JSON.stringify(name.slice(0, 80))} cannot be sent (lowercase letters, digits, "_", "." and "-" only; not a reserved or binary key)`
     }
-    if (!VALUE.test(value)) {
+    if (!validHeaderValue(value)) {
       return `the ${name} metadata value ${JSON.stringify(value.slice(0, 80))} cannot be sent (no CR, LF, NUL or character above 0xff)`
     }
   }

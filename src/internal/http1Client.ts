@@ -13,6 +13,7 @@
  * @internal
  */
 import * as net from "node:net"
+import { validHeaderValue } from "./headerValue.js"
 import { type Answer, responseParser } from "./http1Response.js"
 
 /** Where the plugin listens. */
@@ -22,7 +23,7 @@ export type Where = { readonly host: string; readonly port: number } | { readonl
 export interface Http1Request {
   readonly method: "GET" | "POST"
   readonly path: string
-  /** Extra header lines, each `name: value\r\n`, already checked with {@link validHeaderValue}. */
+  /** Extra header lines, each `name: value\r\n`, from {@link headerLines}. */
   readonly headers: string
   /** A JSON body (sent with its Content-Type and Content-Length), or none. */
   readonly body: string | undefined
@@ -43,8 +44,18 @@ export interface Http1Client {
   readonly destroy: () => void
 }
 
-/** Whether a header value may be sent as it is: what node:http accepts (no CR, LF or NUL, nothing above 0xff). */
-export const validHeaderValue = (value: string): boolean => !/[^\t\x20-\x7e\x80-\xff]/.test(value)
+/**
+ * Header entries as lines (`name: value\r\n` each), or why one cannot be sent (a value that would
+ * end its line, or is not latin1).
+ */
+export const headerLines = (entries: Iterable<readonly [string, string]>): string | { readonly invalid: string } => {
+  let lines = ""
+  for (const [name, value] of entries) {
+    if (!validHeaderValue(value)) return { invalid: `the ${name} header value ${JSON.stringify(value.slice(0, 80))} cannot be sent` }
+    lines += `${name}: ${value}\r\n`
+  }
+  return lines
+}
 
 const describe = (error: NodeJS.ErrnoException): string =>
   error.code !== undefined && !error.message.includes(error.code) ? `${error.code}: ${error.message}` : error.message
