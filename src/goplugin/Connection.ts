@@ -96,11 +96,9 @@ export const connect = Effect.fn("GoPlugin.connect")(function*(options: ConnectO
     "grpc.initial_reconnect_backoff_ms": 20,
     "grpc.max_reconnect_backoff_ms": 1000
   }
+  const clientOf = (address: string) => new (loadGrpc().Client)(address, security.channelCredentials, channelOptions)
   const open = (address: string) =>
-    Effect.acquireRelease(
-      Effect.sync(() => new (loadGrpc().Client)(address, security.channelCredentials, channelOptions)),
-      (client) => Effect.sync(() => client.close())
-    )
+    Effect.acquireRelease(Effect.sync(() => clientOf(address)), (client) => Effect.sync(() => client.close()))
   const services = protocol()
   const health = services.Health.service["Check"] as grpc.MethodDefinition<{ service: string }, HealthCheckResponse>
   const runtime = yield* Effect.runtime<never>()
@@ -121,7 +119,7 @@ export const connect = Effect.fn("GoPlugin.connect")(function*(options: ConnectO
   // built on first use (`client` is a getter) and closed with the connection if it was.
   let channel: grpc.Client | undefined
   yield* Effect.addFinalizer(() => Effect.sync(() => channel?.close()))
-  const channelOf = () => (channel ??= new (loadGrpc().Client)(target, security.channelCredentials, channelOptions))
+  const channelOf = () => (channel ??= clientOf(target))
 
   const ping = (limit: Duration.DurationInput = Duration.seconds(2)) =>
     session.unary(health, { service: HEALTH_SERVICE }, limit).pipe(

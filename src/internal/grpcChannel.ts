@@ -65,7 +65,7 @@ export const make = (options: ChannelOptions): Effect.Effect<GrpcChannel, never,
   Effect.gen(function*() {
     const channelScope = yield* Effect.scope
     const state = yield* Ref.make<State>(idle)
-    // A read-only mirror of the last session `state` opened, for `live`: calls run at thousands per
+    // A read-only mirror of the last session `state` opened, for `live` (and `session`'s first look): calls run at thousands per
     // second, and reading it costs nothing where going through the Ref costs a few Effect steps.
     // Transitions still happen only through `state`.
     let lastOpened: GrpcSession.GrpcSession | undefined
@@ -110,10 +110,12 @@ export const make = (options: ChannelOptions): Effect.Effect<GrpcChannel, never,
       }))
     )
 
+    const live = () => (lastOpened !== undefined && lastOpened.closedReason() === undefined ? lastOpened : undefined)
+
     const session = (limitMillis: number) =>
-      Effect.flatMap(Ref.get(state), (current) => {
-        const live = liveSession(current)
-        return live !== undefined ? Effect.succeed(live) : reopen.pipe(
+      Effect.suspend(() => {
+        const open = live()
+        return open !== undefined ? Effect.succeed(open) : reopen.pipe(
           Effect.timeoutFail({
             duration: Duration.millis(limitMillis),
             onTimeout: (): CallStatus => ({ code: Status.DEADLINE_EXCEEDED, details: `Deadline exceeded after ${limitMillis} ms while connecting` })
@@ -121,5 +123,5 @@ export const make = (options: ChannelOptions): Effect.Effect<GrpcChannel, never,
         )
       })
 
-    return { session, live: () => (lastOpened !== undefined && lastOpened.closedReason() === undefined ? lastOpened : undefined) }
+    return { session, live }
   })
