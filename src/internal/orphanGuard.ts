@@ -19,25 +19,27 @@ import { spawn } from "node:child_process"
 
 const SCRIPT = `
 trap '' INT TERM HUP PIPE
+# start_of PGID: sets start to the start time of process PGID (field 22 of its stat), "-" when unreadable.
+start_of() {
+  start=-
+  if [ -r "/proc/$1/stat" ]; then
+    stat=""; read -r stat < "/proc/$1/stat"
+    set -- \${stat##*) }
+    if [ $# -ge 20 ]; then shift 19; start=$1; fi
+  fi
+}
 groups=""
 while read -r op pgid; do
   case "$op" in
-    add) start=-
-      if [ -r "/proc/$pgid/stat" ]; then
-        stat=""; read -r stat < "/proc/$pgid/stat"
-        set -- \${stat##*) }
-        if [ $# -ge 20 ]; then shift 19; start=$1; fi
-      fi
-      groups="$groups $pgid:$start" ;;
+    add) start_of "$pgid"; groups="$groups $pgid:$start" ;;
     del) kept=""; for g in $groups; do [ "\${g%%:*}" = "$pgid" ] || kept="$kept $g"; done; groups="$kept" ;;
   esac
 done
 for g in $groups; do
-  pgid=\${g%%:*}; start=\${g#*:}
-  if [ "$start" != "-" ] && [ -r "/proc/$pgid/stat" ]; then
-    stat=""; read -r stat < "/proc/$pgid/stat"
-    set -- \${stat##*) }
-    if [ $# -ge 20 ]; then shift 19; [ "$1" = "$start" ] || continue; fi
+  pgid=\${g%%:*}; recorded=\${g#*:}
+  if [ "$recorded" != "-" ]; then
+    start_of "$pgid"
+    [ "$start" = "-" ] || [ "$start" = "$recorded" ] || continue
   fi
   kill -KILL -"$pgid" 2>/dev/null
 done
