@@ -36,6 +36,12 @@ interface RawPluginClient extends grpc.Client {
 const pluginProto = () =>
   protoLoader.loadSync(path.join(root, "proto", "plugin.proto"), { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true })
 
+/** Decodes an Exec echo answer the way a careful client does: Status "success" and a hex Response. */
+const settleEcho = (response: ExecResponse | undefined, resolve: (bytes: Uint8Array) => void, reject: (error: unknown) => void): void => {
+  if (response?.Status !== "success") return reject(new Error(`Status ${JSON.stringify(response?.Status)}`))
+  resolve(new Uint8Array(Buffer.from(response.Data?.Response ?? "", "hex")))
+}
+
 /**
  * The client a user would write by hand from the proto: default channel options, the metadata the
  * library sends (x-host and, when the plugin was given one, the bearer token). `deadlineMillis` adds a
@@ -55,8 +61,7 @@ export const rawGrpcClient = (port: number, token: string | undefined, deadlineM
       const hex = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString("hex")
       const callback = (error: grpc.ServiceError | null, response?: ExecResponse) => {
         if (error !== null) return reject(error)
-        if (response?.Status !== "success") return reject(new Error(`Status ${JSON.stringify(response?.Status)}`))
-        resolve(new Uint8Array(Buffer.from(response.Data?.Response ?? "", "hex")))
+        settleEcho(response, resolve, reject)
       }
       if (deadlineMillis === undefined) client.Exec({ Command: command, Payload: hex }, metadata, callback)
       else client.Exec({ Command: command, Payload: hex }, metadata, { deadline: Date.now() + deadlineMillis }, callback)
@@ -87,8 +92,7 @@ export const rawOwnGrpcClient = (port: number, token: string | undefined, deadli
         const hex = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString("hex")
         session.call(method, { Command: command, Payload: hex }, deadlineMillis, undefined, (failure, response) => {
           if (failure !== undefined) return reject(new Error(`${failure.code}: ${failure.details}`))
-          if (response?.Status !== "success") return reject(new Error(`Status ${JSON.stringify(response?.Status)}`))
-          resolve(new Uint8Array(Buffer.from(response.Data?.Response ?? "", "hex")))
+          settleEcho(response, resolve, reject)
         })
       })
     return { exec }

@@ -11,6 +11,28 @@ import * as Http1Client from "../src/internal/http1Client.js"
 import { HOST, payloadOf, runNetworkPlugin } from "./fixtures.js"
 import { type BenchOptions, transportRowsAgainst } from "./measure.js"
 
+/** The `POST /exec` body both raw clients send: the library's, byte for byte. */
+const execBody = (command: string, payload: Uint8Array): string =>
+  `{"command":${JSON.stringify(command)},"payload":"${Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString("hex")}"}`
+
+/** Decodes a JSend echo answer the way a careful client does: success with a hex response, else why not. */
+const settleEcho = (
+  body: Buffer,
+  status: number | undefined,
+  resolve: (bytes: Uint8Array) => void,
+  reject: (error: unknown) => void
+): void => {
+  try {
+    const answer = JSON.parse(body.toString("utf8")) as { status?: string; data?: { response?: string } }
+    if (answer.status !== "success" || typeof answer.data?.response !== "string") {
+      return reject(new Error(`HTTP ${status}: ${JSON.stringify(answer)}`))
+    }
+    resolve(new Uint8Array(Buffer.from(answer.data.response, "hex")))
+  } catch (error) {
+    reject(error)
+  }
+}
+
 /**
  * What a careful hand-written client does: one keep-alive agent, JSON body, hex both ways, the same
  * headers the library sends (X-Host and, when the plugin was given one, the bearer token).
@@ -19,9 +41,7 @@ export const rawRestClient = (port: number, token: string | undefined) => {
   const agent = new http.Agent({ keepAlive: true })
   const exec = (command: string, payload: Uint8Array): Promise<Uint8Array> =>
     new Promise((resolve, reject) => {
-      const body = `{"command":${JSON.stringify(command)},"payload":"${
-        Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString("hex")
-      }"}`
+      const body = execBody(command, payload)
       const request = http.request(
         {
           agent,
@@ -40,20 +60,7 @@ export const rawRestClient = (port: number, token: string | undefined) => {
           const chunks: Array<Buffer> = []
           response.on("data", (chunk: Buffer) => chunks.push(chunk))
           response.on("error", reject)
-          response.on("end", () => {
-            try {
-              const answer = JSON.parse(Buffer.concat(chunks).toString("utf8")) as {
-                status?: string
-                data?: { response?: string }
-              }
-              if (answer.status !== "success" || typeof answer.data?.response !== "string") {
-                return reject(new Error(`HTTP ${response.statusCode}: ${JSON.stringify(answer)}`))
-              }
-              resolve(new Uint8Array(Buffer.from(answer.data.response, "hex")))
-            } catch (error) {
-              reject(error)
-            }
-          })
+          response.on("end", () => settleEcho(Buffer.concat(chunks), response.statusCode, resolve, reject))
         }
       )
       request.on("error", reject)
@@ -71,20 +78,10 @@ export const rawOwnClient = (port: number, token: string | undefined) => {
   )
   const exec = (command: string, payload: Uint8Array): Promise<Uint8Array> =>
     new Promise((resolve, reject) => {
-      const body = `{"command":${JSON.stringify(command)},"payload":"${
-        Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString("hex")
-      }"}`
+      const body = execBody(command, payload)
       client.request({ method: "POST", path: "/exec", headers: "", body, maxBodyBytes: 64 * 1024 * 1024 }, (outcome) => {
         if (outcome._tag === "Failed") return reject(new Error(`${outcome.reason}: ${outcome.detail}`))
-        try {
-          const answer = JSON.parse(outcome.body.toString("utf8")) as { status?: string; data?: { response?: string } }
-          if (answer.status !== "success" || typeof answer.data?.response !== "string") {
-            return reject(new Error(`HTTP ${outcome.status}: ${JSON.stringify(answer)}`))
-          }
-          resolve(new Uint8Array(Buffer.from(answer.data.response, "hex")))
-        } catch (error) {
-          reject(error)
-        }
+        settleEcho(outcome.body, outcome.status, resolve, reject)
       })
     })
   return { exec, close: () => client.destroy() }
