@@ -59,7 +59,7 @@ const unbundledRest: PluginCommand = {
 
 const startupRow = (options: BenchOptions) =>
   Effect.promise(async (): Promise<ReadonlyArray<Row>> => {
-    const reps = options.quick ? 3 : 9
+    const reps = options.quick ? 3 : 15
     const sides = [() => rawStartup(plugins.tsRest), () => rawStartup(plugins.pyRest), nodeNothing]
     const hasUnbundled = fs.existsSync(unbundledRest.args[0]!)
     if (hasUnbundled) sides.push(() => rawStartup(unbundledRest))
@@ -105,11 +105,11 @@ const stdioRow = (options: BenchOptions) =>
     const bare = () => spawnToExit(process.execPath, [script], request)
     const samples = yield* interleavedLatency(
       { library: caller.exec("echo", payload), baseline: bare },
-      { iterations: options.quick ? 4 : 12, blocks: options.quick ? 2 : 4, warmup: 1 }
+      { iterations: options.quick ? 4 : 24, blocks: options.quick ? 2 : 12, warmup: 1 }
     )
     // The same plugin spawned by hand, so the note splits the row into the plugin's start and the host's share.
     const [byHand, bareByHand] = yield* Effect.promise(() =>
-      alternate([() => spawnToExit(process.execPath, [plugins.tsStdio.file], request), bare], options.quick ? 3 : 6)
+      alternate([() => spawnToExit(process.execPath, [plugins.tsStdio.file], request), bare], options.quick ? 3 : 9)
     )
     const row: Row = {
       id: "stdio.sdk-vs-node",
@@ -130,7 +130,7 @@ const stdioRow = (options: BenchOptions) =>
 
 const cliRows = (options: BenchOptions) =>
   Effect.promise(async (): Promise<ReadonlyArray<Row>> => {
-    const reps = options.quick ? 3 : 9
+    const reps = options.quick ? 3 : 15
     const bin = path.join(root, "dist", "cli", "bin.js")
     const small = path.join(root, "package.json")
     const [md5, version, bare] = await alternate([

@@ -45,9 +45,9 @@ const typedBilling = (transport: "rest" | "grpc"): PluginCommand => {
 
 /** The example plugins, compiled by `npm run build`. */
 export const plugins = {
-  tsRest: nodeScript("examples/rest-plugin.js", "rest"),
+  tsRest: nodeScript("examples/rest-plugin.cjs", "rest"),
   tsGrpc: nodeScript("examples/grpc-plugin.js", "grpc"),
-  tsStdio: nodeScript("examples/stdio-plugin.js", "stdio"),
+  tsStdio: nodeScript("examples/stdio-plugin.cjs", "stdio"),
   typedRest: typedBilling("rest"),
   typedGrpc: typedBilling("grpc"),
   pyRest: {

@@ -22,7 +22,7 @@ const concurrency = Number(arg("concurrency", "64"))
 const protocol = arg("protocol", "rest")
 const killHalfWay = process.argv.includes("--kill")
 
-const script = path.join(here, "..", "examples", protocol === "grpc" ? "grpc-plugin.js" : "rest-plugin.js")
+const script = path.join(here, "..", "examples", protocol === "grpc" ? "grpc-plugin.js" : "rest-plugin.cjs")
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "goplugin-load-"))
 const configFile = path.join(dir, "config.toml")
 fs.writeFileSync(configFile, [

@@ -186,6 +186,13 @@ export interface TransportBench {
   readonly inFlight: number
 }
 
+/**
+ * Sequential calls per alternating block. Short blocks (tens of milliseconds for small payloads) let
+ * a burst of load on this shared machine fall on both sides alike; with a few long blocks it fell on
+ * whichever side was running, and a single run's p50 ratio moved by ±0.2 (docs/benchmarks.md).
+ */
+const CALLS_PER_BLOCK = 50
+
 /** Latency rows for every size, then the throughput row (16 B payloads, `inFlight` calls in flight). */
 export const transportRows = (bench: TransportBench, options: BenchOptions, payloadOf: (size: number) => Uint8Array) =>
   Effect.gen(function*() {
@@ -204,7 +211,7 @@ export const transportRows = (bench: TransportBench, options: BenchOptions, payl
       const iterations = iterationsFor(size, options)
       const samples = yield* interleavedLatency(
         { library: bench.library(payload), baseline: () => bench.baseline(payload) },
-        { iterations, blocks: 4, warmup: Math.max(10, Math.round(iterations / 10)) }
+        { iterations, blocks: Math.max(4, Math.round(iterations / CALLS_PER_BLOCK)), warmup: Math.max(10, Math.round(iterations / 10)) }
       )
       const sizeRows = latencyRows(bench.group, bench.idPrefix, size, samples, bench.baselineName, bench.p50Target)
       yield* progress(`${bench.group} exec ${sizeLabel(size)} p50: ${pair(sizeRows[0]!.library!, sizeRows[0]!.baseline!, "µs")}`)
@@ -213,7 +220,7 @@ export const transportRows = (bench: TransportBench, options: BenchOptions, payl
     const small = payloadOf(16)
     const rate = yield* interleavedThroughput(
       { library: bench.library(small), baseline: () => bench.baseline(small) },
-      { inFlight: bench.inFlight, blocks: options.quick ? 2 : 6, millis: options.quick ? 300 : 1000, warmupMillis: 500 },
+      { inFlight: bench.inFlight, blocks: options.quick ? 2 : 10, millis: options.quick ? 300 : 600, warmupMillis: 500 },
       Effect.promise(() => bench.baseline(small))
     )
     yield* progress(`${bench.group} throughput: ${pair(rate.library, rate.baseline, "calls/s")}`)

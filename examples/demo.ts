@@ -26,7 +26,7 @@ interface DemoPlugin {
 }
 
 const plugins: ReadonlyArray<DemoPlugin> = [
-  { name: "ts_rest", exec: process.execPath, script: path.join(here, "rest-plugin.js"), commType: "rest" },
+  { name: "ts_rest", exec: process.execPath, script: path.join(here, "rest-plugin.cjs"), commType: "rest" },
   { name: "ts_grpc", exec: process.execPath, script: path.join(here, "grpc-plugin.js"), commType: "grpc" },
   { name: "py_rest", exec: "python3", script: path.join(repo, "examples", "python", "plugin.py"), commType: "rest" }
 ]

@@ -18,7 +18,7 @@ const entry = (name, script, commType) => {
 fs.mkdirSync(process.env.GOPLUGIN_DIR, { recursive: true })
 fs.writeFileSync(
   path.join(process.env.GOPLUGIN_DIR, "config.toml"),
-  [entry("ts_rest", "rest-plugin.js", "rest"), entry("ts_grpc", "grpc-plugin.js", "grpc"), `[hosts.demo]\nplugins = ["ts_rest", "ts_grpc"]\n`].join("\n")
+  [entry("ts_rest", "rest-plugin.cjs", "rest"), entry("ts_grpc", "grpc-plugin.js", "grpc"), `[hosts.demo]\nplugins = ["ts_rest", "ts_grpc"]\n`].join("\n")
 )
 JS
 node build/examples/host.js

@@ -1,15 +1,16 @@
 #!/usr/bin/env node
 /**
- * The launcher a plugin bundle is wrapped in by `node scripts/bundle.mjs examples` (the stdio example:
- * build/examples/stdio-plugin.js). The plugin's own code, bundled as CommonJS, is inside this file, in
+ * The launcher a plugin bundle is wrapped in by `node scripts/bundle.mjs examples` (the REST and stdio
+ * examples: build/examples/rest-plugin.cjs, stdio-plugin.cjs), built as CommonJS so that the plugin's
+ * start skips Node's ES module loader. The plugin's own code, bundled as CommonJS, is inside this file, in
  * a comment near its end, so the host's checksum of the one file still covers everything that runs.
  * A comment rather than a string literal: V8 skips a comment at a glance, but takes ~20 ms to read a
  * 0.5 MB string literal. Inside the comment, `%` is written `%25` and `*` + `/` is written `%2A/`
  * (`encodeBundle` in scripts/bundle.mjs); `PLUGIN_FILE` and `PLUGIN_BUILD` are filled in by esbuild's
  * `define`.
  *
- * Why: a stdio plugin starts once per call, and most of its start is V8 compiling `effect` (parsing the
- * bundle, then each function on its first call). V8 can save that compiled code and reuse it on the
+ * Why: a stdio plugin starts once per call, a REST plugin's start is what its host waits for, and most
+ * of a start is V8 compiling `effect` (parsing the bundle, then each function on its first call). V8 can save that compiled code and reuse it on the
  * next start; Node 22.1+ does so for files with `module.enableCompileCache()`, Node 20 has no such switch,
  * so this launcher keeps the cache itself through `vm.Script`'s `cachedData`, on every Node version
  * alike, as the CLI's launcher (src/cli/launcher.ts) does, with the same helpers (src/internal/codeCache.ts:

@@ -40,8 +40,8 @@ describe("goplugin register, config, plugins, ping, exec", () => {
       change: "added",
       hostsCreated: ["demo"],
       written: true,
-      execFile: built("examples/rest-plugin.js"),
-      md5: md5Of(built("examples/rest-plugin.js"))
+      execFile: built("examples/rest-plugin.cjs"),
+      md5: md5Of(built("examples/rest-plugin.cjs"))
     })
     const grpc = json(await cli(dir, ["register", manifest("ts-grpc"), "--json"]))
     expect(grpc).toMatchObject({ created: false, change: "added", hostsJoined: ["demo"], hostsCreated: [] })
@@ -52,7 +52,7 @@ describe("goplugin register, config, plugins, ping, exec", () => {
     const shown = json<{ plugins: Record<string, { exec: string; exec_args: Array<string> }> }>(
       await cli(dir, ["config", "show", "--json"])
     )
-    expect(shown.plugins["ts_rest"]).toMatchObject({ exec: "node", exec_args: [built("examples/rest-plugin.js")] })
+    expect(shown.plugins["ts_rest"]).toMatchObject({ exec: "node", exec_args: [built("examples/rest-plugin.cjs")] })
 
     const check = await cli(dir, ["config", "check", "--json"])
     expect(check.code, check.stderr).toBe(0)
@@ -299,7 +299,7 @@ describe("goplugin run", () => {
   it("runs a pipeline of inline plugins and prints the results as JSON", async () => {
     const temp = tempDir()
     const dir = path.join(temp, "gp")
-    const stdioPlugin = built("examples/stdio-plugin.js")
+    const stdioPlugin = built("examples/stdio-plugin.cjs")
     fs.writeFileSync(
       path.join(temp, "pipeline.toml"),
       [

@@ -44,7 +44,7 @@ const withHost = <A, E>(
 
 describe("plugins over REST and gRPC", () => {
   const cases = [
-    nodePlugin("ts_rest", "examples/rest-plugin.js", "rest"),
+    nodePlugin("ts_rest", "examples/rest-plugin.cjs", "rest"),
     nodePlugin("ts_grpc", "examples/grpc-plugin.js", "grpc"),
     pythonPlugin("py_rest")
   ]
@@ -170,7 +170,7 @@ describe("process lifecycle", () => {
     }))
 
   it.scopedLive("two containers run the same plugin in two processes; one container refuses a second run", () =>
-    withHost([nodePlugin("ts_rest", "examples/rest-plugin.js", "rest")], "", (pids) =>
+    withHost([nodePlugin("ts_rest", "examples/rest-plugin.cjs", "rest")], "", (pids) =>
       Effect.gen(function*() {
         const first = yield* Executor.fromHost("app")
         const second = yield* Executor.fromHost("app")
@@ -193,7 +193,7 @@ describe("process lifecycle", () => {
 
 describe("caller drivers", () => {
   it.scopedLive("an unknown comm_type loads, and fails with UnsupportedProtocol only when its caller is asked for", () =>
-    withHost([nodePlugin("nano", "examples/rest-plugin.js", "nano"), nodePlugin("ts_rest", "examples/rest-plugin.js", "rest")], "", (pids) =>
+    withHost([nodePlugin("nano", "examples/rest-plugin.cjs", "nano"), nodePlugin("ts_rest", "examples/rest-plugin.cjs", "rest")], "", (pids) =>
       Effect.gen(function*() {
         const container = yield* Executor.fromHost("app")
         expect(container.installed.plugins.has("nano")).toBe(true)
@@ -207,7 +207,7 @@ describe("caller drivers", () => {
   it.scopedLive("a user adds a driver for a new comm_type through the layer", () =>
     Effect.gen(function*() {
       const dir = yield* tempDir
-      const plugin = nodePlugin("nano", "examples/rest-plugin.js", "nano")
+      const plugin = nodePlugin("nano", "examples/rest-plugin.cjs", "nano")
       const file = writeConfig(dir, renderConfig([plugin], { app: ["nano"] }))
       // A new comm_type: the REST transport on the built-in port launcher, added without touching Container.
       const nano = Effect.map(PortLauncher.PortLauncher, (port) => CallerFactory.driver("nano", port, RestCaller.transport))
@@ -227,7 +227,7 @@ describe("scope ends", () => {
   it.scopedLive("releasing the library's layer stops plugins whose own scope was never closed", () =>
     Effect.gen(function*() {
       const dir = yield* tempDir
-      const file = writeConfig(dir, renderConfig([nodePlugin("ts_rest", "examples/rest-plugin.js", "rest")], { app: ["ts_rest"] }))
+      const file = writeConfig(dir, renderConfig([nodePlugin("ts_rest", "examples/rest-plugin.cjs", "rest")], { app: ["ts_rest"] }))
       const layerScope = yield* Scope.make()
       const context = yield* Layer.buildWithScope(testLayer(file), layerScope)
       const forgotten = yield* Scope.make()

@@ -18,7 +18,7 @@ const hostOf = (plugins: Parameters<typeof renderConfig>[0]) =>
 describe("container lifecycle (Core v2)", () => {
   it.scopedLive("8 fibers run one plugin at once: one process, the rest told which pid runs it; caller() waits for readiness", () =>
     Effect.gen(function*() {
-      const file = yield* hostOf([nodePlugin("ts_rest", "examples/rest-plugin.js", "rest")])
+      const file = yield* hostOf([nodePlugin("ts_rest", "examples/rest-plugin.cjs", "rest")])
       const pids: Array<number> = []
       yield* Effect.gen(function*() {
         const container = yield* Executor.fromHost("app")
@@ -43,7 +43,7 @@ describe("container lifecycle (Core v2)", () => {
   it.scopedLive("a normal stop logs no warning: the stop is a debug entry, not a crash", () =>
     Effect.gen(function*() {
       const file = yield* hostOf([
-        nodePlugin("ts_rest", "examples/rest-plugin.js", "rest"),
+        nodePlugin("ts_rest", "examples/rest-plugin.cjs", "rest"),
         nodePlugin("ts_grpc", "examples/grpc-plugin.js", "grpc")
       ])
       const logs = captureLogs()

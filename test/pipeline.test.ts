@@ -162,7 +162,7 @@ describe("running pipelines", () => {
       const configDir = yield* tempDir
       const configFile = writeConfig(
         configDir,
-        renderConfig([nodePlugin("shout", "examples/rest-plugin.js", "rest")], { app: ["shout"], other: [] })
+        renderConfig([nodePlugin("shout", "examples/rest-plugin.cjs", "rest")], { app: ["shout"], other: [] })
       )
       const body = [
         `host = "app"\n`,

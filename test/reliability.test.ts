@@ -103,7 +103,7 @@ const squatter = (dir: string, port: number) =>
   )
 
 describe("no impostors", () => {
-  for (const [plugin, commType] of [["examples/rest-plugin.js", "rest"], ["examples/grpc-plugin.js", "grpc"]] as const) {
+  for (const [plugin, commType] of [["examples/rest-plugin.cjs", "rest"], ["examples/grpc-plugin.js", "grpc"]] as const) {
     it.scopedLive(`${commType}: a fixed comm_port held by another process fails at once with PortInUse; it receives nothing`, () =>
       Effect.gen(function*() {
         const dir = yield* tempDir

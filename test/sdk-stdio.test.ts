@@ -11,7 +11,7 @@ import { pluginEnv, startProcess, awaitStderr } from "./sdk-helpers.js"
 
 const node = process.execPath
 const entryPlugin = built("test/fixtures/stdio-entry-plugin.js")
-const examplePlugin = built("examples/stdio-plugin.js")
+const examplePlugin = built("examples/stdio-plugin.cjs")
 
 /** What one stdio call gave: exit code and signal, the parsed stdout answer, stderr. */
 interface Outcome {

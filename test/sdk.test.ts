@@ -77,7 +77,7 @@ describe("per-launch token", () => {
   it.scopedLive("REST: every request without the exact bearer token is 401, the right one passes", () =>
     cleanly((pids) =>
       Effect.gen(function*() {
-        const plugin = yield* startServer(node, [built("examples/rest-plugin.js")], { GOPLUGIN_TOKEN: TOKEN })
+        const plugin = yield* startServer(node, [built("examples/rest-plugin.cjs")], { GOPLUGIN_TOKEN: TOKEN })
         pids.push(plugin.pid)
         const body = execBody("upper", Buffer.from("hi").toString("hex"))
         for (const headers of [{}, bearer(OTHER), bearer(TOKEN.slice(2)), { Authorization: `Basic ${TOKEN}` }, { Authorization: TOKEN }]) {
@@ -99,7 +99,7 @@ describe("per-launch token", () => {
   it.scopedLive("REST: without GOPLUGIN_TOKEN (started by hand) nothing is checked", () =>
     cleanly((pids) =>
       Effect.gen(function*() {
-        const plugin = yield* startServer(node, [built("examples/rest-plugin.js")])
+        const plugin = yield* startServer(node, [built("examples/rest-plugin.cjs")])
         pids.push(plugin.pid)
         expect((yield* request(plugin.port)).body).toEqual(pong)
       })))

@@ -32,7 +32,7 @@ const startHost = (configFile: string) =>
 
 const config = Effect.map(tempDir, (dir) =>
   writeConfig(dir, renderConfig(
-    [nodePlugin("parent", "test/fixtures/grandchild-plugin.js", "rest"), nodePlugin("ts_rest", "examples/rest-plugin.js", "rest")],
+    [nodePlugin("parent", "test/fixtures/grandchild-plugin.js", "rest"), nodePlugin("ts_rest", "examples/rest-plugin.cjs", "rest")],
     { app: ["parent", "ts_rest"] }
   )))
 

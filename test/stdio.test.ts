@@ -52,7 +52,7 @@ const eventually = (check: () => boolean) =>
 
 describe("stdio plugins", () => {
   it.scopedLive("ping and exec, every byte value round-trips, one process per call, none left", () =>
-    withStdioHost([nodePlugin("text", "examples/stdio-plugin.js", "stdio")], (record) =>
+    withStdioHost([nodePlugin("text", "examples/stdio-plugin.cjs", "stdio")], (record) =>
       Effect.gen(function*() {
         const container = yield* Executor.fromHost("app")
         const caller = yield* container.run("text")
@@ -85,7 +85,7 @@ describe("stdio plugins", () => {
     withStdioHost(
       (dir) => {
         const wrapper = path.join(dir, "text-plugin.sh")
-        fs.writeFileSync(wrapper, `#!/bin/sh\nexec "${process.execPath}" "${built("examples/stdio-plugin.js")}" "$@"\n`, { mode: 0o755 })
+        fs.writeFileSync(wrapper, `#!/bin/sh\nexec "${process.execPath}" "${built("examples/stdio-plugin.cjs")}" "$@"\n`, { mode: 0o755 })
         return [{ name: "text", exec: wrapper, execFile: wrapper, commType: "stdio" }]
       },
       (record, _logs, _extra, dir) =>

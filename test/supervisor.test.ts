@@ -11,7 +11,7 @@ const hostWith = (plugin: Parameters<typeof nodePlugin>, settings: string) =>
 describe("supervision", () => {
   it.scopedLive("kill -9 under 8 concurrent callers: every call succeeds or fails typed, the plugin restarts, the same caller works after", () =>
     Effect.gen(function*() {
-      const file = yield* hostWith(["ts_rest", "examples/rest-plugin.js", "rest"], "health_interval = 0.2")
+      const file = yield* hostWith(["ts_rest", "examples/rest-plugin.cjs", "rest"], "health_interval = 0.2")
       const pids: Array<number> = []
       yield* Effect.gen(function*() {
         const container = yield* Executor.fromHost("app")
@@ -103,7 +103,7 @@ describe("supervision", () => {
   it.scopedLive("a plugin that stops answering (SIGSTOP) is found unhealthy by the health Ping and replaced", () =>
     Effect.gen(function*() {
       const file = yield* hostWith(
-        ["ts_rest", "examples/rest-plugin.js", "rest"],
+        ["ts_rest", "examples/rest-plugin.cjs", "rest"],
         "health_interval = 0.05\nhealth_timeout = 0.1\nunhealthy_after = 2\nstop_grace = 0.2"
       )
       const pids: Array<number> = []

@@ -34,7 +34,7 @@ const up = (args: ReadonlyArray<string>): UpRun => {
   fs.writeFileSync(
     path.join(dir, "config.toml"),
     renderConfig(
-      [nodePlugin("ts_rest", "examples/rest-plugin.js", "rest"), nodePlugin("ts_grpc", "examples/grpc-plugin.js", "grpc")],
+      [nodePlugin("ts_rest", "examples/rest-plugin.cjs", "rest"), nodePlugin("ts_grpc", "examples/grpc-plugin.js", "grpc")],
       { demo: ["ts_rest", "ts_grpc"] },
       "restart = true"
     )
