@@ -62,6 +62,37 @@ const lazyGrpc = {
   }
 }
 
+/**
+ * In the CLI's bundle, our sources' `import { Effect, Layer } from "effect"` become
+ * `import * as Effect from "effect/Effect"` and so on: the same namespaces (effect's index re-exports
+ * each of its modules as one), but without the index. The CLI's handlers are evaluated on first use
+ * (src/cli/handledBy.ts), so esbuild wraps the modules in functions run when first needed; evaluating
+ * effect's index would run every effect module any command uses (Stream, STM, Schedule, …), where
+ * `goplugin md5` needs a few. The imports stay on their line, so that the source map's lines stay right.
+ */
+const effectModules = {
+  name: "effect-modules",
+  setup(build) {
+    const index = fs.readFileSync(at("node_modules/effect/dist/esm/index.js"), "utf8")
+    const modules = new Map(Array.from(index.matchAll(/^export \* as (\w+) from "\.\/(\w+)\.js"/gm), ([, name, file]) => [name, file]))
+    const importOf = (specifier) => {
+      const typeOnly = specifier.startsWith("type ")
+      const [name, local = name] = specifier.replace(/^type\s+/, "").split(/\s+as\s+/)
+      const file = modules.get(name)
+      if (file === undefined) return `import ${typeOnly ? "type " : ""}{ ${name} as ${local} } from "effect/Function"`
+      return `import ${typeOnly ? "type " : ""}* as ${local} from "effect/${file}"`
+    }
+    build.onLoad({ filter: /\.ts$/ }, async (args) => {
+      if (!args.path.startsWith(at("src") + path.sep)) return undefined
+      const text = await fs.promises.readFile(args.path, "utf8")
+      const contents = text.replace(/^import \{([^}]*)\} from "effect"$/gm, (whole, names) =>
+        names.split(",").map((name) => name.trim()).filter((name) => name !== "").map(importOf).join("; ") +
+        "\n".repeat(whole.split("\n").length - 1))
+      return { contents, loader: "ts" }
+    })
+  }
+}
+
 const library = async () => {
   await esbuild.build({
     ...common,
@@ -76,7 +107,7 @@ const library = async () => {
     entryPoints: [at("src/cli/bin.ts")],
     outfile: at("dist/cli/main.cjs"),
     format: "cjs",
-    plugins: [lazyGrpc],
+    plugins: [lazyGrpc, effectModules],
     define: { "import.meta.url": "__importMetaUrl" },
     banner: { js: "var __importMetaUrl = require(\"node:url\").pathToFileURL(__filename).href;" }
   })
