@@ -137,6 +137,8 @@ const library = async () => {
     define: { "import.meta.url": "__importMetaUrl" },
     banner: { js: "var __importMetaUrl = require(\"node:url\").pathToFileURL(__filename).href;" }
   })
+  // The launcher reads the bundle as latin1, which is right for ASCII only (esbuild's default charset).
+  if (/[^\x00-\x7f]/.test(fs.readFileSync(at("dist/cli/main.cjs"), "latin1"))) throw new Error("dist/cli/main.cjs is not ASCII")
   await esbuild.build({ ...common, entryPoints: [at("src/cli/launcher.ts")], outfile: at("dist/cli/bin.js") })
   fs.chmodSync(at("dist/cli/bin.js"), 0o755)
 }

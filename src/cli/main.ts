@@ -10,7 +10,6 @@ import * as Command from "@effect/cli/Command"
 import * as ValidationError from "@effect/cli/ValidationError"
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as NodePath from "@effect/platform-node/NodePath"
-import * as NodeTerminal from "@effect/platform-node/NodeTerminal"
 import { Cause, Console, Effect, Either, Exit, Layer, Logger, LogLevel } from "effect"
 import * as fs from "node:fs"
 import * as HostLogger from "../HostLogger.js"
@@ -22,6 +21,7 @@ import { CliConsole, ExitCode, ExitWith, help, logLevelGiven, oneLine } from "./
 import { md5Command, pluginsCommand, registerCommand } from "./pluginCommands.js"
 import { runPipelineCommand } from "./runCommand.js"
 import { contractCommand } from "./contractCommand.js"
+import * as TerminalOnUse from "./terminalOnUse.js"
 import { upCommand } from "./upCommand.js"
 
 const version = Either.try(() => {
@@ -72,7 +72,7 @@ export const services = Layer.mergeAll(
   // What @effect/cli needs, not all of NodeContext: its command executor and worker manager cost start-up time.
   NodeFileSystem.layer,
   NodePath.layer,
-  NodeTerminal.layer,
+  TerminalOnUse.layer,
   CliConfig.layer({ showBuiltIns: false }),
   Logger.replace(Logger.defaultLogger, stderrLogger),
   Logger.minimumLogLevel(LogLevel.Warning)
