@@ -3,7 +3,7 @@
  * The `goplugin` executable as installed (`dist/cli/bin.js`): it runs the CLI of `src/cli/bin.ts`,
  * which the build bundles into one CommonJS file (`dist/cli/main.cjs`), through V8's code cache.
  *
- * Why: compiling the CLI's code (effect, @effect/cli, grpc-js: ~2.8 MB) was the largest single part of
+ * Why: compiling the CLI's code (effect, @effect/cli, grpc-js: ~2.5 MB) was the largest single part of
  * its start. V8 can save the compiled code of a script and reuse it on the next start, which is what
  * Node's own compile cache does from Node 22.1 (`module.enableCompileCache`); Node 20 has no such
  * switch for files, so the CLI keeps its own cache through `vm.Script`'s `cachedData`, on every Node
