@@ -62,6 +62,63 @@ const lazyGrpc = {
   }
 }
 
+/**
+ * In the CLI's bundle, our sources import from two barrels by the modules behind them: `import { Effect,
+ * Layer } from "effect"` becomes `import * as Effect from "effect/Effect"; …` (effect's index re-exports
+ * each module as a namespace), and `import { FileUnreadable } from "./PluginError.js"` an import from
+ * `./VerifyErrors.js` (src/PluginError.ts re-exports the error modules). The CLI's handlers are evaluated
+ * on first use (src/cli/handledBy.ts), so esbuild wraps every module in a function run when the module
+ * is first needed, and running a barrel's runs all it re-exports: effect's index every effect module any
+ * command uses (Stream, STM, Schedule, …), PluginError every error class; `goplugin md5` needs a few of
+ * either. The imports stay on their lines, so that the source map's lines stay right.
+ */
+const flatImports = {
+  name: "flat-imports",
+  setup(build) {
+    const effectIndex = fs.readFileSync(at("node_modules/effect/dist/esm/index.js"), "utf8")
+    const effectModules = new Map(
+      Array.from(effectIndex.matchAll(/^export \* as (\w+) from "\.\/(\w+)\.js"/gm), ([, name, file]) => [name, file])
+    )
+    const errorModuleOf = new Map()
+    for (const [, module] of fs.readFileSync(at("src/PluginError.ts"), "utf8").matchAll(/^export \* from "\.\/(\w+)\.js"/gm)) {
+      const text = fs.readFileSync(at("src", `${module}.ts`), "utf8")
+      for (const [, name] of text.matchAll(/^export (?:class|const|function|type|interface) (\w+)/gm)) errorModuleOf.set(name, module)
+    }
+    const parts = (specifier) => {
+      const typeOnly = specifier.startsWith("type ")
+      const [name, local = name] = specifier.replace(/^type\s+/, "").split(/\s+as\s+/)
+      return { type: typeOnly ? "type " : "", name, local }
+    }
+    const fromEffect = (specifier) => {
+      const { type, name, local } = parts(specifier)
+      const file = effectModules.get(name)
+      return file === undefined
+        ? `import ${type}{ ${name} as ${local} } from "effect/Function"`
+        : `import ${type}* as ${local} from "effect/${file}"`
+    }
+    const fromErrors = (folder) => (specifier) => {
+      const { type, name, local } = parts(specifier)
+      const module = errorModuleOf.get(name)
+      if (module === undefined) throw new Error(`src/PluginError.ts re-exports no ${name}`)
+      return `import ${type}{ ${name} as ${local} } from "${folder}${module}.js"`
+    }
+    const rewrite = (names, one, whole) =>
+      names.split(",").map((name) => name.trim()).filter((name) => name !== "").map(one).join("; ") +
+      "\n".repeat(whole.split("\n").length - 1)
+    build.onLoad({ filter: /\.ts$/ }, async (args) => {
+      if (!args.path.startsWith(at("src") + path.sep)) return undefined
+      const text = await fs.promises.readFile(args.path, "utf8")
+      const contents = text
+        .replace(/^import \{([^}]*)\} from "effect"$/gm, (whole, names) => rewrite(names, fromEffect, whole))
+        .replace(/^import \{([^}]*)\} from "((?:\.\.?\/)+)PluginError\.js"$/gm, (whole, names, folder) =>
+          path.resolve(path.dirname(args.path), folder, "PluginError.ts") === at("src/PluginError.ts")
+            ? rewrite(names, fromErrors(folder), whole)
+            : whole)
+      return { contents, loader: "ts" }
+    })
+  }
+}
+
 const library = async () => {
   await esbuild.build({
     ...common,
@@ -76,10 +133,12 @@ const library = async () => {
     entryPoints: [at("src/cli/bin.ts")],
     outfile: at("dist/cli/main.cjs"),
     format: "cjs",
-    plugins: [lazyGrpc],
+    plugins: [lazyGrpc, flatImports],
     define: { "import.meta.url": "__importMetaUrl" },
     banner: { js: "var __importMetaUrl = require(\"node:url\").pathToFileURL(__filename).href;" }
   })
+  // The launcher reads the bundle as latin1, which is right for ASCII only (esbuild's default charset).
+  if (/[^\x00-\x7f]/.test(fs.readFileSync(at("dist/cli/main.cjs"), "latin1"))) throw new Error("dist/cli/main.cjs is not ASCII")
   await esbuild.build({ ...common, entryPoints: [at("src/cli/launcher.ts")], outfile: at("dist/cli/bin.js") })
   fs.chmodSync(at("dist/cli/bin.js"), 0o755)
 }

@@ -10,12 +10,9 @@ import * as Command from "@effect/cli/Command"
 import * as ValidationError from "@effect/cli/ValidationError"
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as NodePath from "@effect/platform-node/NodePath"
-import * as NodeTerminal from "@effect/platform-node/NodeTerminal"
 import { Cause, Console, Effect, Either, Exit, Layer, Logger, LogLevel } from "effect"
 import * as fs from "node:fs"
-import * as Discover from "../Discover.js"
 import * as HostLogger from "../HostLogger.js"
-import * as PluginServices from "../PluginServices.js"
 import { execCommand, pingCommand } from "./callCommands.js"
 import { configCommand } from "./configCommands.js"
 import { callCommand } from "./goPluginCommands.js"
@@ -24,6 +21,7 @@ import { CliConsole, ExitCode, ExitWith, help, logLevelGiven, oneLine } from "./
 import { md5Command, pluginsCommand, registerCommand } from "./pluginCommands.js"
 import { runPipelineCommand } from "./runCommand.js"
 import { contractCommand } from "./contractCommand.js"
+import * as TerminalOnUse from "./terminalOnUse.js"
 import { upCommand } from "./upCommand.js"
 
 const version = Either.try(() => {
@@ -65,14 +63,16 @@ const cli = Command.run(goplugin, { name: "goplugin", version })
 /** Plugin and library logs on stderr, one line each: `[warn] ts_rest pid=12 host=demo: message`. */
 const stderrLogger = Logger.withConsoleError(HostLogger.make({ time: false, compactLevel: true }))
 
-/** What {@link runCli} needs: the platform, the library's services, the CLI's logger and minimum level. */
+/**
+ * What {@link runCli} needs: the platform, the CLI's logger and minimum level. The library's services
+ * are provided by the handlers of the commands that use them (libraryLayers.ts), so that a command
+ * builds only the services it needs, and `--version` or `md5` none of the config's or the launchers'.
+ */
 export const services = Layer.mergeAll(
   // What @effect/cli needs, not all of NodeContext: its command executor and worker manager cost start-up time.
   NodeFileSystem.layer,
   NodePath.layer,
-  NodeTerminal.layer,
-  Discover.layerNode,
-  PluginServices.layer(),
+  TerminalOnUse.layer,
   CliConfig.layer({ showBuiltIns: false }),
   Logger.replace(Logger.defaultLogger, stderrLogger),
   Logger.minimumLogLevel(LogLevel.Warning)

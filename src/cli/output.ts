@@ -7,10 +7,7 @@
 import * as HelpDoc from "@effect/cli/HelpDoc"
 import * as Options from "@effect/cli/Options"
 import * as Span from "@effect/cli/HelpDoc/Span"
-import { Console, Context, Data, Effect, FiberRef, Layer, Logger, LogLevel } from "effect"
-import type * as CallerFactory from "../CallerFactory.js"
-import * as GoPlugin from "../GoPlugin.js"
-import type { ConfigError } from "../PluginError.js"
+import { Console, Context, Data, Effect, FiberRef, Logger, LogLevel } from "effect"
 
 /** Exit codes of the goplugin command; docs/cli.md lists them. */
 export const ExitCode = {
@@ -170,20 +167,3 @@ export const help = (description: string, examples: ReadonlyArray<string>): Help
 
 /** Whether the command line sets the log level (`--log-level`, a built-in option of @effect/cli). */
 export const logLevelGiven: FiberRef.FiberRef<boolean> = FiberRef.unsafeMake(false)
-
-/**
- * The library's layer for a command, with extra `drivers` (replacing built-in ones of the same
- * `comm_type`): `[settings] log_level` sets the minimum level, unless `--log-level` was given, which wins.
- */
-export const goPluginLayerWith = (
-  drivers: ReadonlyArray<CallerFactory.DriverInput>
-): Layer.Layer<GoPlugin.GoPluginServices, ConfigError> =>
-  Layer.unwrapEffect(
-    Effect.map(
-      Effect.zip(FiberRef.get(FiberRef.currentMinimumLogLevel), FiberRef.get(logLevelGiven)),
-      ([level, given]) => GoPlugin.layer(given ? { logLevel: level, drivers } : { drivers })
-    )
-  )
-
-/** The library's layer for a command, with the built-in drivers. */
-export const goPluginLayer: Layer.Layer<GoPlugin.GoPluginServices, ConfigError> = goPluginLayerWith([])
