@@ -211,7 +211,7 @@ export const transportRows = (bench: TransportBench, options: BenchOptions, payl
       const iterations = iterationsFor(size, options)
       const samples = yield* interleavedLatency(
         { library: bench.library(payload), baseline: () => bench.baseline(payload) },
-        { iterations, blocks: Math.max(4, Math.round(iterations / CALLS_PER_BLOCK)), warmup: Math.max(10, Math.round(iterations / 10)) }
+        { iterations, blocks: Math.max(10, Math.round(iterations / CALLS_PER_BLOCK)), warmup: Math.max(10, Math.round(iterations / 10)) }
       )
       const sizeRows = latencyRows(bench.group, bench.idPrefix, size, samples, bench.baselineName, bench.p50Target)
       yield* progress(`${bench.group} exec ${sizeLabel(size)} p50: ${pair(sizeRows[0]!.library!, sizeRows[0]!.baseline!, "µs")}`)

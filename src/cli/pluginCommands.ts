@@ -21,7 +21,7 @@ export const md5Command = Command.make(
 ).pipe(
   Command.withDescription(
     help("Print the md5 digest of a file: the value of md5 in [plugins.<name>] (the file is exec_file, else exec).", [
-      "goplugin md5 ./build/examples/rest-plugin.js"
+      "goplugin md5 ./build/examples/rest-plugin.cjs"
     ])
   )
 )
