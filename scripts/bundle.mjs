@@ -241,10 +241,10 @@ const withCodeCache = async (name, options) => {
   // Before the launcher's own `//# sourceMappingURL=` line: Node takes the last one in a file as its map.
   const written = fs.readFileSync(launcher, "utf8")
   const mapLine = written.lastIndexOf("//# sourceMappingURL=")
-  fs.writeFileSync(
-    launcher,
-    `${written.slice(0, mapLine)}\n/* goplugin-effect bundle\n${encodeBundle(source)}\n*/\n${written.slice(mapLine)}`
-  )
+  const whole = `${written.slice(0, mapLine)}\n/* goplugin-effect bundle\n${encodeBundle(source)}\n*/\n${written.slice(mapLine)}`
+  // The launcher reads itself as latin1, which is right for ASCII only (esbuild's default charset).
+  if (/[^\x00-\x7f]/.test(whole)) throw new Error(`${launcher} is not ASCII`)
+  fs.writeFileSync(launcher, whole)
 }
 
 /** The bundle as it can sit in a block comment: `%` as `%25`, then `*` + `/` as `%2A/` (see the launcher). */

@@ -41,7 +41,8 @@ const BUNDLE_START = "\n/* goplugin-effect bundle\n"
 
 /** The bundle, read back from the comment at the end of this file. */
 const readBundle = () => {
-  const text = fs.readFileSync(launcher, "utf8")
+  // ASCII (scripts/bundle.mjs checks), so read as latin1: a copy of the bytes where utf8 decodes them.
+  const text = fs.readFileSync(launcher, "latin1")
   const encoded = text.slice(text.lastIndexOf(BUNDLE_START) + BUNDLE_START.length, text.lastIndexOf("\n*/"))
   return encoded.replace(/%2A\/|%25/g, (escape) => (escape === "%25" ? "%" : "*/"))
 }
