@@ -171,15 +171,26 @@ const makeCaller = (target: GoPluginTarget, connection: Connection) =>
         return method
       })
     }
+    // The protos once loaded, so that a call skips `Effect.cached`'s lookup (a clock read and a ref).
+    let loadedProtos: Protos | undefined
+    const protosOf = (command: string): Effect.Effect<Protos, CallError> =>
+      loadedProtos !== undefined ? Effect.succeed(loadedProtos) : protos.pipe(
+        Effect.tap((loaded) => Effect.sync(() => void (loadedProtos = loaded))),
+        Effect.mapError((error) => refused(command, error.message))
+      )
+    // One step per call on the hot path: resolving the method and reading the request are plain functions.
     const exec = (command: string, payload: Uint8Array, options?: CallOptions): Effect.Effect<Uint8Array, CallError> =>
-      Effect.gen(function*() {
-        const loaded = yield* Effect.mapError(protos, (error) => refused(command, error.message))
-        const method = yield* Either.mapLeft(resolve(command, loaded), (detail) => refused(command, detail))
-        const request = yield* Either.mapLeft(requestOf(payload), (detail) => refused(command, detail))
-        const answer = yield* connection.unary(method, request, options?.timeout ?? target.timeout).pipe(
-          Effect.mapError((failure) => failed("exec", command)(callFailed(where, command, failure)))
+      Effect.flatMap(protosOf(command), (loaded) => {
+        const method = resolve(command, loaded)
+        if (Either.isLeft(method)) return Effect.fail(refused(command, method.left))
+        const request = requestOf(payload)
+        if (Either.isLeft(request)) return Effect.fail(refused(command, request.left))
+        return connection.unary(method.right, request.right, options?.timeout ?? target.timeout).pipe(
+          Effect.mapBoth({
+            onFailure: (failure) => failed("exec", command)(callFailed(where, command, failure)),
+            onSuccess: (answer) => encoder.encode(JSON.stringify(answer))
+          })
         )
-        return encoder.encode(JSON.stringify(answer))
       })
     const caller: Caller = {
       ...where,
