@@ -3,18 +3,19 @@
  * group: closing its scope stops it and its children (SIGTERM, grace, SIGKILL, wait). The registry's
  * own scope kills whatever is still running when the application ends.
  *
- * Output is read as Streams of lines and logged one entry per line, annotated with host, plugin,
- * pid and stream. The readers run outside any span: Effect's tracer logger appends every log entry to
- * the current span's events, and a span that lives as long as a chatty plugin would keep every line.
+ * Output is read as lines (`internal/outputLines`) and logged one entry per line, annotated with host,
+ * plugin, pid and stream. The lines are logged outside any span: Effect's tracer logger appends every
+ * log entry to the current span's events, and a span that lives as long as a chatty plugin would keep
+ * every line.
  *
  * @since 0.1.0
  */
-import { Context, Deferred, Duration, Effect, ExecutionStrategy, Fiber, HashMap, Layer, Option, Ref, Scope, Stream } from "effect"
+import { Context, Deferred, Duration, Effect, ExecutionStrategy, Exit, HashMap, Layer, Option, Ref, Runtime, Scope } from "effect"
 import { withoutParentSpan } from "./internal/callSpan.js"
 import { type CollectedOutput, type ExitInfo, spawnGroup, stopGroup, terminateGroup } from "./internal/processGroup.js"
 import * as OrphanGuardModule from "./internal/orphanGuard.js"
 import type { OrphanGuard } from "./internal/orphanGuard.js"
-import { readableLines } from "./internal/outputLines.js"
+import { readLines } from "./internal/outputLines.js"
 import { logParsedLine, logPluginLine, parsePluginLogLine, type PluginLogLine } from "./internal/pluginLogLine.js"
 import { PluginExited, PluginStartError } from "./PluginError.js"
 
@@ -43,10 +44,11 @@ export interface StartRequest {
   readonly announce?: boolean | undefined
   /**
    * How the plugin's stderr lines become log entries, for protocols with a log format of their own
-   * (go-plugin's hclog, where every line after a Go panic is an error). It may keep state across lines
-   * (e.g. `Stream.mapAccum`). Default: {@link parsePluginLogLine} on each line.
+   * (go-plugin's hclog, where every line after a Go panic is an error): called once per process for
+   * a reader of its lines, in order, which may keep state across them. Default: {@link parsePluginLogLine}
+   * on each line.
    */
-  readonly stderrEntries?: (<E, R>(lines: Stream.Stream<string, E, R>) => Stream.Stream<PluginLogLine, E, R>) | undefined
+  readonly stderrEntries?: (() => (line: string) => PluginLogLine) | undefined
 }
 
 /**
@@ -106,10 +108,8 @@ const TAIL_LINES = 20
 const OUTPUT_SETTLE_MILLIS = 100
 
 /** Logs one plugin output line as one entry, at the plugin's own level when the line states one. */
-const logLine = (request: StartRequest, pid: number, stream: "stdout" | "stderr") => (line: string) =>
-  logPluginLine({ host: request.host, plugin: request.plugin, pid, stream }, line)
-
-const readerEnded = (what: string) => (error: Error) => Effect.logDebug(`${what} reader ended with an error: ${error.message}`)
+/** What a reader that ended with an error logs (the lines before it were logged). */
+const readerEnded = (what: string, error: Error) => Effect.logDebug(`${what} reader ended with an error: ${error.message}`)
 
 /**
  * Fails with `PluginExited` (exit status and last stderr lines) once the process exits: raced against
@@ -218,29 +218,43 @@ export const makeWith = (options: RegistryOptions = {}) => Effect.gen(function*(
       )
       const pid = group.pid
       yield* withGuard((g) => g.watch(pid))
+      // Each chunk's lines are logged in one run of the start's runtime, outside its span; a pipe that
+      // stays quiet costs nothing after this.
+      const log = Runtime.runFork(yield* withoutParentSpan(Effect.runtime<never>()))
+      const stderrDone = yield* Deferred.make<void>()
+      const stdoutDone = yield* Deferred.make<void>()
+      const ended = (what: "stdout" | "stderr", done: Deferred.Deferred<void>) => (error: Error | undefined) => {
+        if (error !== undefined) log(readerEnded(what, error))
+        Deferred.unsafeDone(done, Exit.void)
+      }
       const stderrSource = { host: request.host, plugin: request.plugin, pid, stream: "stderr" } as const
-      const stderrLines = readableLines(group.child.stderr!).pipe(
-        Stream.tap((line) => Ref.update(tail, (lines) => (lines.length < TAIL_LINES ? [...lines, line] : [...lines.slice(1), line])))
-      )
-      const stderrReader = (request.stderrEntries ?? Stream.map((line: string) => parsePluginLogLine(line)))(stderrLines).pipe(
-        Stream.runForEach((entry) => logParsedLine(stderrSource, entry)),
-        Effect.catchAll(readerEnded("stderr"))
-      )
-      const logStdout = logLine(request, pid, "stdout")
-      const stdoutReader = request.collectStdout !== undefined
-        ? Effect.void
-        : readableLines(group.child.stdout!).pipe(
-          Stream.runForEach((line) =>
-            request.announce === true
-              ? Effect.flatMap(Deferred.succeed(announcement, line), (first) => (first ? Effect.void : logStdout(line)))
-              : logStdout(line)
-          ),
-          Effect.catchAll(readerEnded("stdout")),
-          Effect.zipRight(Deferred.fail(announcement, "the plugin closed its stdout without announcing anything"))
-        )
-      const readers = yield* Effect.forkDaemon(
-        withoutParentSpan(Effect.all([stderrReader, stdoutReader], { concurrency: 2, discard: true }))
-      )
+      const entryOf = request.stderrEntries?.() ?? ((line: string) => parsePluginLogLine(line))
+      readLines(group.child.stderr!, (lines) => {
+        // Read here, in order, so that a reader's state follows the lines as they came.
+        const entries = lines.map(entryOf)
+        log(Effect.zipRight(
+          Ref.update(tail, (kept) => [...kept, ...lines].slice(-TAIL_LINES)),
+          Effect.forEach(entries, (entry) => logParsedLine(stderrSource, entry), { discard: true })
+        ))
+      }, ended("stderr", stderrDone))
+      if (request.collectStdout !== undefined) {
+        Deferred.unsafeDone(stdoutDone, Exit.void)
+      } else {
+        const stdoutSource = { host: request.host, plugin: request.plugin, pid, stream: "stdout" } as const
+        let awaitingAnnouncement = request.announce === true
+        readLines(group.child.stdout!, (lines) => {
+          let logged = lines
+          if (awaitingAnnouncement) {
+            awaitingAnnouncement = false
+            Deferred.unsafeDone(announcement, Exit.succeed(lines[0]!))
+            logged = lines.slice(1)
+          }
+          if (logged.length > 0) log(Effect.forEach(logged, (line) => logPluginLine(stdoutSource, line), { discard: true }))
+        }, (error) => {
+          Deferred.unsafeDone(announcement, Exit.fail("the plugin closed its stdout without announcing anything"))
+          ended("stdout", stdoutDone)(error)
+        })
+      }
       const stop = Effect.flatMap(Ref.getAndSet(stopStarted, true), (already) =>
         already
           ? Deferred.await(stopped)
@@ -255,7 +269,11 @@ export const makeWith = (options: RegistryOptions = {}) => Effect.gen(function*(
         plugin: request.plugin,
         pid,
         awaitExit: Deferred.await(group.exit).pipe(
-          Effect.zipLeft(Effect.timeout(Fiber.await(readers), Duration.millis(OUTPUT_SETTLE_MILLIS)).pipe(Effect.ignore))
+          Effect.zipLeft(
+            Effect.timeout(Effect.zip(Deferred.await(stderrDone), Deferred.await(stdoutDone)), Duration.millis(OUTPUT_SETTLE_MILLIS)).pipe(
+              Effect.ignore
+            )
+          )
         ),
         exitStatus: group.exited,
         stderrTail: Ref.get(tail),

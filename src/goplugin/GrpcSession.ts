@@ -113,8 +113,11 @@ export interface GrpcSession {
     metadata: Metadata | undefined,
     done: UnaryDone<Res>
   ) => () => void
-  /** Opens a streaming call (server or bidirectional) without a deadline. */
-  readonly stream: <Req, Res>(method: MethodDefinition<Req, Res>, handlers: StreamHandlers<Res>) => StreamCall<Req>
+  /**
+   * Opens a streaming call without a deadline: bidirectional, or with `request` a server-streaming
+   * call whose one request leaves with its headers, this side closed (one write, not three).
+   */
+  readonly stream: <Req, Res>(method: MethodDefinition<Req, Res>, handlers: StreamHandlers<Res>, request?: Req) => StreamCall<Req>
   /** Why the connection no longer opens calls (closed, or the plugin going away), once it does not. */
   readonly closedReason: () => string | undefined
 }
@@ -144,6 +147,9 @@ const MAX_BLOCKS = 256
 
 /** grpc-js's words for a call that never reached a connection, which the status mapping reads as "refused". */
 const NOT_CONNECTED = "No connection established"
+
+/** A streaming call that never opened (`onEnd` has been told why). */
+const noCall: StreamCall<unknown> = { write: () => {}, end: () => {}, cancel: () => {} }
 
 const hostAndPort = (address: string): { host: string; port: number } => {
   const colon = address.lastIndexOf(":")
@@ -353,15 +359,24 @@ const over = (client: Http2Client.Http2Client, options: SessionOptions): GrpcSes
       return Effect.sync(cancel)
     })
 
-  const stream = <Req, Res>(method: MethodDefinition<Req, Res>, handlers: StreamHandlers<Res>): StreamCall<Req> => {
+  const stream = <Req, Res>(method: MethodDefinition<Req, Res>, handlers: StreamHandlers<Res>, request?: Req): StreamCall<Req> => {
     let ended = false
     const onEnd = (status: CallStatus) => {
       if (ended) return
       ended = true
       handlers.onEnd(status)
     }
-    const call = start(method, undefined, handlers.onMessage, onEnd)
-    if (call === undefined) return { write: () => {}, end: () => {}, cancel: () => {} }
+    let body: Buffer | undefined
+    if (request !== undefined) {
+      try {
+        body = frame(method.requestSerialize(request))
+      } catch (error) {
+        onEnd({ code: Status.INTERNAL, details: `the request could not be encoded: ${(error as Error).message}` })
+        return noCall
+      }
+    }
+    const call = start(method, undefined, handlers.onMessage, onEnd, body)
+    if (call === undefined) return noCall
     return {
       write: (message) => call.write(frame(method.requestSerialize(message)), false),
       end: () => call.write(Buffer.alloc(0), true),
