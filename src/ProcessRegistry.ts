@@ -10,13 +10,13 @@
  *
  * @since 0.1.0
  */
-import { Context, Deferred, Duration, Effect, ExecutionStrategy, Exit, HashMap, Layer, Option, Ref, Runtime, Scope } from "effect"
+import { Context, Deferred, Duration, Effect, ExecutionStrategy, Exit, HashMap, Layer, LogLevel, MutableRef, Option, Ref, Runtime, Scope } from "effect"
 import { withoutParentSpan } from "./internal/callSpan.js"
 import { type CollectedOutput, type ExitInfo, spawnGroup, stopGroup, terminateGroup } from "./internal/processGroup.js"
 import * as OrphanGuardModule from "./internal/orphanGuard.js"
 import type { OrphanGuard } from "./internal/orphanGuard.js"
-import { readLines } from "./internal/outputLines.js"
-import { logParsedLine, logPluginLine, parsePluginLogLine, type PluginLogLine } from "./internal/pluginLogLine.js"
+import { entryLogger, readLines } from "./internal/outputLines.js"
+import { logParsedLine, parsePluginLogLine, type PluginLogLine } from "./internal/pluginLogLine.js"
 import { PluginExited, PluginStartError } from "./PluginError.js"
 
 export type { CollectedOutput, ExitInfo } from "./internal/processGroup.js"
@@ -68,7 +68,7 @@ export interface PluginProcess {
   readonly exitStatus: () => ExitInfo | undefined
   /** The last lines the process wrote to stderr, oldest first. */
   readonly stderrTail: Effect.Effect<ReadonlyArray<string>>
-  /** With `announce`: the first stdout line, or why there is none (stdout closed first). */
+  /** With `announce`: the first stdout line, or why there is none (stdout closed, or the process exited, first). */
   readonly announced: Effect.Effect<string, string>
   /** Writes bytes to the process's stdin and closes it (one request, then end-of-file). */
   readonly send: (bytes: Uint8Array) => Effect.Effect<void>
@@ -130,21 +130,19 @@ export const exitFailure = (process: PluginProcess): Effect.Effect<never, Plugin
       })))
 
 /**
- * The process's announcement (its first stdout line, see `StartRequest.announce`), raced against its
- * exit. A plugin that refuses to run closes stdout as it exits, and its exit (with its stderr) says more
- * than "no line": when stdout closes first, the exit is awaited for a second before `noLine` is used.
+ * The process's announcement (its first stdout line, see `StartRequest.announce`), or why there is
+ * none. A plugin that refuses to run closes stdout as it exits, and its exit (with its stderr) says more
+ * than "no line": unless the line came, the exit is awaited for a second (it is immediate when the
+ * process has exited) and reported as `PluginExited`, before `noLine` is used.
  *
  * @since 0.2.0
  */
 export const announcement = <E>(
   process: PluginProcess,
   noLine: (problem: string) => E
-): Effect.Effect<string, E | PluginExited> => {
-  const exited = exitFailure(process)
-  const announced = Effect.catchAll(process.announced, (problem) =>
-    exited.pipe(Effect.timeoutFail({ duration: Duration.seconds(1), onTimeout: () => noLine(problem) })))
-  return Effect.raceFirst(announced, exited)
-}
+): Effect.Effect<string, E | PluginExited> =>
+  Effect.catchAll(process.announced, (problem) =>
+    exitFailure(process).pipe(Effect.timeoutFail({ duration: Duration.seconds(1), onTimeout: () => noLine(problem) })))
 
 /**
  * Adds a finalizer that gives the process up to `grace` to exit by itself, for protocols whose own
@@ -205,7 +203,8 @@ export const makeWith = (options: RegistryOptions = {}) => Effect.gen(function*(
       const id = yield* Ref.getAndUpdate(ids, (n) => n + 1)
       const stopped = yield* Deferred.make<ExitInfo>()
       const stopStarted = yield* Ref.make(false)
-      const tail = yield* Ref.make<ReadonlyArray<string>>([])
+      // Written by the stderr callback, read by error messages.
+      const tail = MutableRef.make<ReadonlyArray<string>>([])
       const announcement = yield* Deferred.make<string, string>()
       const group = yield* spawnGroup({
         exec: request.exec,
@@ -218,24 +217,21 @@ export const makeWith = (options: RegistryOptions = {}) => Effect.gen(function*(
       )
       const pid = group.pid
       yield* withGuard((g) => g.watch(pid))
-      // Each chunk's lines are logged in one run of the start's runtime, outside its span; a pipe that
-      // stays quiet costs nothing after this.
-      const log = Runtime.runFork(yield* withoutParentSpan(Effect.runtime<never>()))
+      // Lines are logged by the start's runtime (its logger, level and annotations), outside its span.
+      const runtime = yield* withoutParentSpan(Effect.runtime<never>())
+      const logEntries = entryLogger(runtime)
       const stderrDone = yield* Deferred.make<void>()
       const stdoutDone = yield* Deferred.make<void>()
       const ended = (what: "stdout" | "stderr", done: Deferred.Deferred<void>) => (error: Error | undefined) => {
-        if (error !== undefined) log(readerEnded(what, error))
+        if (error !== undefined) Runtime.runFork(runtime)(readerEnded(what, error))
         Deferred.unsafeDone(done, Exit.void)
       }
       const stderrSource = { host: request.host, plugin: request.plugin, pid, stream: "stderr" } as const
       const entryOf = request.stderrEntries?.() ?? ((line: string) => parsePluginLogLine(line))
       readLines(group.child.stderr!, (lines) => {
+        MutableRef.update(tail, (kept) => [...kept, ...lines].slice(-TAIL_LINES))
         // Read here, in order, so that a reader's state follows the lines as they came.
-        const entries = lines.map(entryOf)
-        log(Effect.zipRight(
-          Ref.update(tail, (kept) => [...kept, ...lines].slice(-TAIL_LINES)),
-          Effect.forEach(entries, (entry) => logParsedLine(stderrSource, entry), { discard: true })
-        ))
+        logEntries(lines.map(entryOf), (entry) => logParsedLine(stderrSource, entry))
       }, ended("stderr", stderrDone))
       if (request.collectStdout !== undefined) {
         Deferred.unsafeDone(stdoutDone, Exit.void)
@@ -249,11 +245,13 @@ export const makeWith = (options: RegistryOptions = {}) => Effect.gen(function*(
             Deferred.unsafeDone(announcement, Exit.succeed(lines[0]!))
             logged = lines.slice(1)
           }
-          if (logged.length > 0) log(Effect.forEach(logged, (line) => logPluginLine(stdoutSource, line), { discard: true }))
+          logEntries(logged.map((line) => parsePluginLogLine(line)), (entry) => logParsedLine(stdoutSource, entry))
         }, (error) => {
           Deferred.unsafeDone(announcement, Exit.fail("the plugin closed its stdout without announcing anything"))
           ended("stdout", stdoutDone)(error)
         })
+        // Waiting for the line ends with the process: `announcement` then reports the exit.
+        group.child.once("exit", () => Deferred.unsafeDone(announcement, Exit.fail("the plugin exited without announcing anything")))
       }
       const stop = Effect.flatMap(Ref.getAndSet(stopStarted, true), (already) =>
         already
@@ -276,7 +274,7 @@ export const makeWith = (options: RegistryOptions = {}) => Effect.gen(function*(
           )
         ),
         exitStatus: group.exited,
-        stderrTail: Ref.get(tail),
+        stderrTail: Effect.sync(() => MutableRef.get(tail)),
         announced: Deferred.await(announcement),
         send: (bytes) => Effect.sync(() => group.child.stdin?.end(bytes)),
         terminate: Effect.sync(() => terminateGroup(group)),
@@ -284,8 +282,12 @@ export const makeWith = (options: RegistryOptions = {}) => Effect.gen(function*(
         stop
       }
       yield* Ref.update(processes, HashMap.set(id, handle))
-      yield* Effect.logDebug(`started ${request.exec} ${request.args.join(" ")}`).pipe(
-        Effect.annotateLogs({ host: request.host, plugin: request.plugin, pid })
+      // Checked first: the annotations cost more than the log when it is dropped.
+      yield* Effect.whenLogLevel(
+        Effect.logDebug(`started ${request.exec} ${request.args.join(" ")}`).pipe(
+          Effect.annotateLogs({ host: request.host, plugin: request.plugin, pid })
+        ),
+        LogLevel.Debug
       )
       return handle
     })

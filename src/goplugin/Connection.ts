@@ -14,7 +14,7 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { withoutParentSpan } from "../internal/callSpan.js"
-import { type LineReader, lineReader } from "../internal/outputLines.js"
+import { entryLogger, type LineReader, lineReader } from "../internal/outputLines.js"
 import type { Security } from "./AutoMtls.js"
 import * as Broker from "./Broker.js"
 import { type BrokerError, GoPluginCallError, GoPluginConnectError } from "./GoPluginError.js"
@@ -139,11 +139,9 @@ export const connect = Effect.fn("GoPlugin.connect")(function*(options: ConnectO
   const session = yield* GrpcSession.open({
     endpoint: { network: handshake.network, address: handshake.address },
     tls: security.clientTls,
-    maxReceiveBytes: options.maxReceiveBytes ?? DEFAULT_MAX_RECEIVE_BYTES
-  }).pipe(
-    Effect.timeoutFail({ duration: timeout, onTimeout: () => `no connection within ${Duration.format(timeout)}` }),
-    Effect.mapError(connectFailed)
-  )
+    maxReceiveBytes: options.maxReceiveBytes ?? DEFAULT_MAX_RECEIVE_BYTES,
+    connectTimeout: timeout
+  }).pipe(Effect.mapError(connectFailed))
   // grpc-js's channel costs a fraction of a millisecond to build and calls go over `session`, so it is
   // built on first use (`client` is a getter) and closed with the connection if it was.
   let channel: grpc.Client | undefined
@@ -200,10 +198,9 @@ export const connect = Effect.fn("GoPlugin.connect")(function*(options: ConnectO
   // UNIMPLEMENTED: go-plugin < 1.1 has no stdio stream; CANCELLED: we closed it.
   const stdioEnded = streamEnded("stdio", [Status.UNIMPLEMENTED, Status.CANCELLED])
   // The plugin's stdio lines are logged outside any span (the connection's ended long before).
-  const logStdio = Runtime.runFork(yield* withoutParentSpan(Effect.runtime<never>()))
+  const logEntries = entryLogger(yield* withoutParentSpan(Effect.runtime<never>()))
   const stdio = stdioLines((stream, entries) =>
-    logStdio(Effect.forEach(entries, (entry) =>
-      Effect.logWithLevel(entry.level, entry.message).pipe(annotate, Effect.annotateLogs({ ...entry.fields, stream })), { discard: true }))
+    logEntries(entries, (entry) => Effect.logWithLevel(entry.level, entry.message).pipe(annotate, Effect.annotateLogs({ ...entry.fields, stream })))
   )
   const stdioStream = session.stream<object, StdioData>(services.GRPCStdio.service["StreamStdio"] as grpc.MethodDefinition<object, StdioData>, {
     onMessage: stdio.push,

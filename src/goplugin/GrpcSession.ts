@@ -138,6 +138,8 @@ export interface SessionOptions {
    * `open`, which fails with the reason when an entry cannot be sent. Absent: none.
    */
   readonly metadata?: Metadata | undefined
+  /** How long the socket (and TLS) may take to connect; absent: no limit. */
+  readonly connectTimeout?: Duration.DurationInput | undefined
 }
 
 const MAX_TIMER_MILLIS = 2_147_483_647
@@ -184,14 +186,33 @@ export const open = (options: SessionOptions): Effect.Effect<GrpcSession, string
   return Effect.acquireRelease(
     Effect.async<Http2Client.Http2Client, string>((resume) => {
       let client: Http2Client.Http2Client | undefined
+      let timer: ReturnType<typeof setTimeout> | undefined
       const socket = socketOf(options, () => {
+        clearTimeout(timer)
         socket.off("error", early)
         client = Http2Client.start(socket)
         resume(Effect.succeed(client))
       })
-      const early = (error: Error) => resume(Effect.fail(error.message))
+      const early = (error: Error) => {
+        clearTimeout(timer)
+        resume(Effect.fail(error.message))
+      }
       socket.once("error", early)
-      return Effect.sync(() => (client === undefined ? socket.destroy() : client.destroy()))
+      // A timer rather than Effect.timeout, which forks a fiber per connection for what is a timer.
+      if (options.connectTimeout !== undefined) {
+        const limit = options.connectTimeout
+        timer = setTimeout(() => {
+          socket.off("error", early)
+          socket.on("error", () => {})
+          socket.destroy()
+          resume(Effect.fail(`no connection within ${Duration.format(limit)}`))
+        }, Duration.toMillis(limit))
+      }
+      return Effect.sync(() => {
+        clearTimeout(timer)
+        if (client === undefined) socket.destroy()
+        else client.destroy()
+      })
     }),
     (client) => Effect.sync(() => client.destroy())
   ).pipe(Effect.map((client) => over(client, options)))
