@@ -9,7 +9,7 @@
  * @since 0.2.0
  */
 import type * as grpc from "@grpc/grpc-js"
-import { Duration, Effect, LogLevel, Ref, Runtime, type Scope } from "effect"
+import { Duration, Effect, LogLevel, Option, Ref, Runtime, type Scope } from "effect"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
@@ -148,8 +148,16 @@ export const connect = Effect.fn("GoPlugin.connect")(function*(options: ConnectO
   yield* Effect.addFinalizer(() => Effect.sync(() => channel?.close()))
   const channelOf = () => (channel ??= clientOf(target))
 
+  // The first health check leaves right behind the connection preface, and the first Ping takes its
+  // answer: its round trip overlaps opening the streams and building the caller.
+  const firstCheck = yield* Ref.make(Option.some(session.early(health, { service: HEALTH_SERVICE }, Duration.toMillis(timeout))))
+  const check = (limit: Duration.DurationInput) =>
+    Effect.flatMap(
+      Ref.getAndSet(firstCheck, Option.none()),
+      Option.match({ onNone: () => session.unary(health, { service: HEALTH_SERVICE }, limit), onSome: (answer) => answer(limit) })
+    )
   const ping = (limit: Duration.DurationInput = Duration.seconds(2)) =>
-    session.unary(health, { service: HEALTH_SERVICE }, limit).pipe(
+    check(limit).pipe(
       Effect.mapError((failure: RpcFailure) =>
         new GoPluginCallError({
           ...where,

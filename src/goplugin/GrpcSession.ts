@@ -114,6 +114,16 @@ export interface GrpcSession {
     done: UnaryDone<Res>
   ) => () => void
   /**
+   * Sends a unary call now and answers the effect that takes its outcome, waiting at most `timeout`
+   * from when it runs (besides the call's own deadline): a call whose answer is wanted later, sent
+   * early so that its round trip overlaps other work. Every run of the effect answers the same outcome.
+   */
+  readonly early: <Req, Res>(
+    method: MethodDefinition<Req, Res>,
+    request: Req,
+    timeoutMillis: number | undefined
+  ) => (timeout: Duration.DurationInput) => Effect.Effect<Res, CallStatus>
+  /**
    * Opens a streaming call without a deadline: bidirectional, or with `request` a server-streaming
    * call whose one request leaves with its headers, this side closed (one write, not three).
    */
@@ -380,6 +390,37 @@ const over = (client: Http2Client.Http2Client, options: SessionOptions): GrpcSes
       return Effect.sync(cancel)
     })
 
+  const early = <Req, Res>(method: MethodDefinition<Req, Res>, request: Req, timeoutMillis: number | undefined) => {
+    let outcome: readonly [CallStatus | undefined, Res | undefined] | undefined
+    const waiting = new Set<UnaryDone<Res>>()
+    call(method, request, timeoutMillis, undefined, (failure, answer) => {
+      outcome = [failure, answer]
+      for (const done of waiting) done(failure, answer)
+      waiting.clear()
+    })
+    return (timeout: Duration.DurationInput) =>
+      Effect.async<Res, CallStatus>((resume) => {
+        let timer: ReturnType<typeof setTimeout> | undefined
+        const done: UnaryDone<Res> = (failure, answer) => {
+          clearTimeout(timer)
+          resume(failure === undefined ? Effect.succeed(answer as Res) : Effect.fail(failure))
+        }
+        if (outcome !== undefined) return done(...outcome)
+        waiting.add(done)
+        const millis = Duration.toMillis(timeout)
+        if (millis <= MAX_TIMER_MILLIS) {
+          timer = setTimeout(() => {
+            waiting.delete(done)
+            resume(Effect.fail({ code: Status.DEADLINE_EXCEEDED, details: `Deadline exceeded after ${millis} ms` }))
+          }, millis)
+        }
+        return Effect.sync(() => {
+          clearTimeout(timer)
+          waiting.delete(done)
+        })
+      })
+  }
+
   const stream = <Req, Res>(method: MethodDefinition<Req, Res>, handlers: StreamHandlers<Res>, request?: Req): StreamCall<Req> => {
     let ended = false
     const onEnd = (status: CallStatus) => {
@@ -408,5 +449,5 @@ const over = (client: Http2Client.Http2Client, options: SessionOptions): GrpcSes
     }
   }
 
-  return { unary, call, stream, closedReason: client.closedReason }
+  return { unary, call, early, stream, closedReason: client.closedReason }
 }
