@@ -107,7 +107,6 @@ const TAIL_LINES = 20
 /** How long `awaitExit` waits for the output readers after the exit, so errors carry every last line. */
 const OUTPUT_SETTLE_MILLIS = 100
 
-/** Logs one plugin output line as one entry, at the plugin's own level when the line states one. */
 /** What a reader that ended with an error logs (the lines before it were logged). */
 const readerEnded = (what: string, error: Error) => Effect.logDebug(`${what} reader ended with an error: ${error.message}`)
 
@@ -250,8 +249,13 @@ export const makeWith = (options: RegistryOptions = {}) => Effect.gen(function*(
           Deferred.unsafeDone(announcement, Exit.fail("the plugin closed its stdout without announcing anything"))
           ended("stdout", stdoutDone)(error)
         })
-        // Waiting for the line ends with the process: `announcement` then reports the exit.
-        group.child.once("exit", () => Deferred.unsafeDone(announcement, Exit.fail("the plugin exited without announcing anything")))
+        // Waiting for the line ends with the process (a line it wrote just before is still read for a
+        // moment, as the exit waits for output): `announcement` then reports the exit.
+        group.child.once("exit", () =>
+          setTimeout(
+            () => Deferred.unsafeDone(announcement, Exit.fail("the plugin exited without announcing anything")),
+            OUTPUT_SETTLE_MILLIS
+          ).unref())
       }
       const stop = Effect.flatMap(Ref.getAndSet(stopStarted, true), (already) =>
         already

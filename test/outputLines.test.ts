@@ -79,7 +79,7 @@ describe("output lines", () => {
 })
 
 describe("readLines", () => {
-  const read = (pipe: PassThrough) => {
+  const readAll = (pipe: PassThrough) => {
     const seen: Array<ReadonlyArray<string>> = []
     const ends: Array<Error | undefined> = []
     readLines(pipe, (lines) => void seen.push(lines), (error) => void ends.push(error))
@@ -88,7 +88,7 @@ describe("readLines", () => {
 
   it("gives each chunk's complete lines, then the last line and the end once", () => {
     const pipe = new PassThrough()
-    const { ends, seen } = read(pipe)
+    const { ends, seen } = readAll(pipe)
     pipe.write("one\ntw")
     pipe.write("o\n")
     pipe.end("three")
@@ -101,35 +101,28 @@ describe("readLines", () => {
     )
   })
 
-  it("ends with the error when a read fails, after the lines before it", () => {
+  /** Writes `text`, then (a turn later) destroys the pipe with `error`; answers what was read once it closed. */
+  const destroyedAfter = (text: string, error?: Error) => {
     const pipe = new PassThrough()
-    const { ends, seen } = read(pipe)
-    pipe.write("kept\npartial")
-    return new Promise<void>((resolve) => {
+    const read = readAll(pipe)
+    pipe.write(text)
+    return new Promise<ReturnType<typeof readAll>>((resolve) =>
       setImmediate(() => {
-        pipe.destroy(new Error("EIO"))
-        pipe.once("close", () => {
-          expect(seen).toEqual([["kept"], ["partial"]])
-          expect(ends.map((error) => error?.message)).toEqual(["EIO"])
-          resolve()
-        })
+        pipe.destroy(error)
+        pipe.once("close", () => resolve(read))
       })
-    })
+    )
+  }
+
+  it("ends with the error when a read fails, after the lines before it", async () => {
+    const { ends, seen } = await destroyedAfter("kept\npartial", new Error("EIO"))
+    expect(seen).toEqual([["kept"], ["partial"]])
+    expect(ends.map((error) => error?.message)).toEqual(["EIO"])
   })
 
-  it("ends when the pipe is destroyed before its end (a process stopped)", () => {
-    const pipe = new PassThrough()
-    const { ends, seen } = read(pipe)
-    pipe.write("last words\n")
-    return new Promise<void>((resolve) => {
-      setImmediate(() => {
-        pipe.destroy()
-        pipe.once("close", () => {
-          expect(seen).toEqual([["last words"]])
-          expect(ends).toEqual([undefined])
-          resolve()
-        })
-      })
-    })
+  it("ends when the pipe is destroyed before its end (a process stopped)", async () => {
+    const { ends, seen } = await destroyedAfter("last words\n")
+    expect(seen).toEqual([["last words"]])
+    expect(ends).toEqual([undefined])
   })
 })

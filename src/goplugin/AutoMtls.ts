@@ -35,25 +35,36 @@ const onFirstUse = <A>(make: () => A): (() => A) => {
   return () => (made ??= { value: make() }).value
 }
 
-/**
- * No TLS: what go-plugin does without AutoMTLS (the socket is private to the user).
- *
- * @since 0.2.0
- */
-export const insecure = (): Security => {
-  const channel = onFirstUse(() => loadGrpc().credentials.createInsecure())
-  const server = onFirstUse(() => loadGrpc().ServerCredentials.createInsecure())
+/** A security whose grpc-js credentials are made on first use. */
+const security = (
+  fields: Omit<Security, "channelCredentials" | "serverCredentials">,
+  channelCredentials: () => grpc.ChannelCredentials,
+  serverCredentials: () => grpc.ServerCredentials
+): Security => {
+  const channel = onFirstUse(channelCredentials)
+  const server = onFirstUse(serverCredentials)
   return {
-    tls: false,
+    ...fields,
     get channelCredentials() {
       return channel()
     },
     get serverCredentials() {
       return server()
-    },
-    channelOptions: {}
+    }
   }
 }
+
+/**
+ * No TLS: what go-plugin does without AutoMTLS (the socket is private to the user).
+ *
+ * @since 0.2.0
+ */
+export const insecure = (): Security =>
+  security(
+    { tls: false, channelOptions: {} },
+    () => loadGrpc().credentials.createInsecure(),
+    () => loadGrpc().ServerCredentials.createInsecure()
+  )
 
 /**
  * Mutual TLS: present `own`, trust only `peerPem` (the other side's self-signed certificate) as the
@@ -65,17 +76,13 @@ export const mutualTls = (own: CertificateAndKey, peerPem: string): Security => 
   const peer = Buffer.from(peerPem)
   const key = Buffer.from(own.privateKeyPem)
   const chain = Buffer.from(own.certificatePem)
-  const channel = onFirstUse(() => loadGrpc().credentials.createSsl(peer, key, chain))
-  const server = onFirstUse(() => loadGrpc().ServerCredentials.createSsl(peer, [{ private_key: key, cert_chain: chain }], true))
-  return {
-    tls: true,
-    get channelCredentials() {
-      return channel()
+  return security(
+    {
+      tls: true,
+      channelOptions: { "grpc.ssl_target_name_override": "localhost", "grpc.default_authority": "localhost" },
+      clientTls: { ca: peer, cert: chain, key }
     },
-    get serverCredentials() {
-      return server()
-    },
-    channelOptions: { "grpc.ssl_target_name_override": "localhost", "grpc.default_authority": "localhost" },
-    clientTls: { ca: peer, cert: chain, key }
-  }
+    () => loadGrpc().credentials.createSsl(peer, key, chain),
+    () => loadGrpc().ServerCredentials.createSsl(peer, [{ private_key: key, cert_chain: chain }], true)
+  )
 }
