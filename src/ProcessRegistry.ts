@@ -3,19 +3,20 @@
  * group: closing its scope stops it and its children (SIGTERM, grace, SIGKILL, wait). The registry's
  * own scope kills whatever is still running when the application ends.
  *
- * Output is read as Streams of lines and logged one entry per line, annotated with host, plugin,
- * pid and stream. The readers run outside any span: Effect's tracer logger appends every log entry to
- * the current span's events, and a span that lives as long as a chatty plugin would keep every line.
+ * Output is read as lines (`internal/outputLines`) and logged one entry per line, annotated with host,
+ * plugin, pid and stream. The lines are logged outside any span: Effect's tracer logger appends every
+ * log entry to the current span's events, and a span that lives as long as a chatty plugin would keep
+ * every line.
  *
  * @since 0.1.0
  */
-import { Context, Deferred, Duration, Effect, ExecutionStrategy, Fiber, HashMap, Layer, Option, Ref, Scope, Stream } from "effect"
+import { Context, Deferred, Duration, Effect, ExecutionStrategy, Exit, HashMap, Layer, LogLevel, MutableRef, Option, Ref, Runtime, Scope } from "effect"
 import { withoutParentSpan } from "./internal/callSpan.js"
 import { type CollectedOutput, type ExitInfo, spawnGroup, stopGroup, terminateGroup } from "./internal/processGroup.js"
 import * as OrphanGuardModule from "./internal/orphanGuard.js"
 import type { OrphanGuard } from "./internal/orphanGuard.js"
-import { readableLines } from "./internal/outputLines.js"
-import { logParsedLine, logPluginLine, parsePluginLogLine, type PluginLogLine } from "./internal/pluginLogLine.js"
+import { entryLogger, readLines } from "./internal/outputLines.js"
+import { logParsedLine, parsePluginLogLine, type PluginLogLine } from "./internal/pluginLogLine.js"
 import { PluginExited, PluginStartError } from "./PluginError.js"
 
 export type { CollectedOutput, ExitInfo } from "./internal/processGroup.js"
@@ -43,10 +44,11 @@ export interface StartRequest {
   readonly announce?: boolean | undefined
   /**
    * How the plugin's stderr lines become log entries, for protocols with a log format of their own
-   * (go-plugin's hclog, where every line after a Go panic is an error). It may keep state across lines
-   * (e.g. `Stream.mapAccum`). Default: {@link parsePluginLogLine} on each line.
+   * (go-plugin's hclog, where every line after a Go panic is an error): called once per process for
+   * a reader of its lines, in order, which may keep state across them. Default: {@link parsePluginLogLine}
+   * on each line.
    */
-  readonly stderrEntries?: (<E, R>(lines: Stream.Stream<string, E, R>) => Stream.Stream<PluginLogLine, E, R>) | undefined
+  readonly stderrEntries?: (() => (line: string) => PluginLogLine) | undefined
 }
 
 /**
@@ -66,7 +68,7 @@ export interface PluginProcess {
   readonly exitStatus: () => ExitInfo | undefined
   /** The last lines the process wrote to stderr, oldest first. */
   readonly stderrTail: Effect.Effect<ReadonlyArray<string>>
-  /** With `announce`: the first stdout line, or why there is none (stdout closed first). */
+  /** With `announce`: the first stdout line, or why there is none (stdout closed, or the process exited, first). */
   readonly announced: Effect.Effect<string, string>
   /** Writes bytes to the process's stdin and closes it (one request, then end-of-file). */
   readonly send: (bytes: Uint8Array) => Effect.Effect<void>
@@ -105,11 +107,8 @@ const TAIL_LINES = 20
 /** How long `awaitExit` waits for the output readers after the exit, so errors carry every last line. */
 const OUTPUT_SETTLE_MILLIS = 100
 
-/** Logs one plugin output line as one entry, at the plugin's own level when the line states one. */
-const logLine = (request: StartRequest, pid: number, stream: "stdout" | "stderr") => (line: string) =>
-  logPluginLine({ host: request.host, plugin: request.plugin, pid, stream }, line)
-
-const readerEnded = (what: string) => (error: Error) => Effect.logDebug(`${what} reader ended with an error: ${error.message}`)
+/** What a reader that ended with an error logs (the lines before it were logged). */
+const readerEnded = (what: string, error: Error) => Effect.logDebug(`${what} reader ended with an error: ${error.message}`)
 
 /**
  * Fails with `PluginExited` (exit status and last stderr lines) once the process exits: raced against
@@ -130,21 +129,19 @@ export const exitFailure = (process: PluginProcess): Effect.Effect<never, Plugin
       })))
 
 /**
- * The process's announcement (its first stdout line, see `StartRequest.announce`), raced against its
- * exit. A plugin that refuses to run closes stdout as it exits, and its exit (with its stderr) says more
- * than "no line": when stdout closes first, the exit is awaited for a second before `noLine` is used.
+ * The process's announcement (its first stdout line, see `StartRequest.announce`), or why there is
+ * none. A plugin that refuses to run closes stdout as it exits, and its exit (with its stderr) says more
+ * than "no line": unless the line came, the exit is awaited for a second (it is immediate when the
+ * process has exited) and reported as `PluginExited`, before `noLine` is used.
  *
  * @since 0.2.0
  */
 export const announcement = <E>(
   process: PluginProcess,
   noLine: (problem: string) => E
-): Effect.Effect<string, E | PluginExited> => {
-  const exited = exitFailure(process)
-  const announced = Effect.catchAll(process.announced, (problem) =>
-    exited.pipe(Effect.timeoutFail({ duration: Duration.seconds(1), onTimeout: () => noLine(problem) })))
-  return Effect.raceFirst(announced, exited)
-}
+): Effect.Effect<string, E | PluginExited> =>
+  Effect.catchAll(process.announced, (problem) =>
+    exitFailure(process).pipe(Effect.timeoutFail({ duration: Duration.seconds(1), onTimeout: () => noLine(problem) })))
 
 /**
  * Adds a finalizer that gives the process up to `grace` to exit by itself, for protocols whose own
@@ -205,7 +202,8 @@ export const makeWith = (options: RegistryOptions = {}) => Effect.gen(function*(
       const id = yield* Ref.getAndUpdate(ids, (n) => n + 1)
       const stopped = yield* Deferred.make<ExitInfo>()
       const stopStarted = yield* Ref.make(false)
-      const tail = yield* Ref.make<ReadonlyArray<string>>([])
+      // Written by the stderr callback, read by error messages.
+      const tail = MutableRef.make<ReadonlyArray<string>>([])
       const announcement = yield* Deferred.make<string, string>()
       const group = yield* spawnGroup({
         exec: request.exec,
@@ -218,29 +216,47 @@ export const makeWith = (options: RegistryOptions = {}) => Effect.gen(function*(
       )
       const pid = group.pid
       yield* withGuard((g) => g.watch(pid))
+      // Lines are logged by the start's runtime (its logger, level and annotations), outside its span.
+      const runtime = yield* withoutParentSpan(Effect.runtime<never>())
+      const logEntries = entryLogger(runtime)
+      const stderrDone = yield* Deferred.make<void>()
+      const stdoutDone = yield* Deferred.make<void>()
+      const ended = (what: "stdout" | "stderr", done: Deferred.Deferred<void>) => (error: Error | undefined) => {
+        if (error !== undefined) Runtime.runFork(runtime)(readerEnded(what, error))
+        Deferred.unsafeDone(done, Exit.void)
+      }
       const stderrSource = { host: request.host, plugin: request.plugin, pid, stream: "stderr" } as const
-      const stderrLines = readableLines(group.child.stderr!).pipe(
-        Stream.tap((line) => Ref.update(tail, (lines) => (lines.length < TAIL_LINES ? [...lines, line] : [...lines.slice(1), line])))
-      )
-      const stderrReader = (request.stderrEntries ?? Stream.map((line: string) => parsePluginLogLine(line)))(stderrLines).pipe(
-        Stream.runForEach((entry) => logParsedLine(stderrSource, entry)),
-        Effect.catchAll(readerEnded("stderr"))
-      )
-      const logStdout = logLine(request, pid, "stdout")
-      const stdoutReader = request.collectStdout !== undefined
-        ? Effect.void
-        : readableLines(group.child.stdout!).pipe(
-          Stream.runForEach((line) =>
-            request.announce === true
-              ? Effect.flatMap(Deferred.succeed(announcement, line), (first) => (first ? Effect.void : logStdout(line)))
-              : logStdout(line)
-          ),
-          Effect.catchAll(readerEnded("stdout")),
-          Effect.zipRight(Deferred.fail(announcement, "the plugin closed its stdout without announcing anything"))
-        )
-      const readers = yield* Effect.forkDaemon(
-        withoutParentSpan(Effect.all([stderrReader, stdoutReader], { concurrency: 2, discard: true }))
-      )
+      const entryOf = request.stderrEntries?.() ?? ((line: string) => parsePluginLogLine(line))
+      readLines(group.child.stderr!, (lines) => {
+        MutableRef.update(tail, (kept) => [...kept, ...lines].slice(-TAIL_LINES))
+        // Read here, in order, so that a reader's state follows the lines as they came.
+        logEntries(lines.map(entryOf), (entry) => logParsedLine(stderrSource, entry))
+      }, ended("stderr", stderrDone))
+      if (request.collectStdout !== undefined) {
+        Deferred.unsafeDone(stdoutDone, Exit.void)
+      } else {
+        const stdoutSource = { host: request.host, plugin: request.plugin, pid, stream: "stdout" } as const
+        let awaitingAnnouncement = request.announce === true
+        readLines(group.child.stdout!, (lines) => {
+          let logged = lines
+          if (awaitingAnnouncement) {
+            awaitingAnnouncement = false
+            Deferred.unsafeDone(announcement, Exit.succeed(lines[0]!))
+            logged = lines.slice(1)
+          }
+          logEntries(logged.map((line) => parsePluginLogLine(line)), (entry) => logParsedLine(stdoutSource, entry))
+        }, (error) => {
+          Deferred.unsafeDone(announcement, Exit.fail("the plugin closed its stdout without announcing anything"))
+          ended("stdout", stdoutDone)(error)
+        })
+        // Waiting for the line ends with the process (a line it wrote just before is still read for a
+        // moment, as the exit waits for output): `announcement` then reports the exit.
+        group.child.once("exit", () =>
+          setTimeout(
+            () => Deferred.unsafeDone(announcement, Exit.fail("the plugin exited without announcing anything")),
+            OUTPUT_SETTLE_MILLIS
+          ).unref())
+      }
       const stop = Effect.flatMap(Ref.getAndSet(stopStarted, true), (already) =>
         already
           ? Deferred.await(stopped)
@@ -255,10 +271,14 @@ export const makeWith = (options: RegistryOptions = {}) => Effect.gen(function*(
         plugin: request.plugin,
         pid,
         awaitExit: Deferred.await(group.exit).pipe(
-          Effect.zipLeft(Effect.timeout(Fiber.await(readers), Duration.millis(OUTPUT_SETTLE_MILLIS)).pipe(Effect.ignore))
+          Effect.zipLeft(
+            Effect.timeout(Effect.zip(Deferred.await(stderrDone), Deferred.await(stdoutDone)), Duration.millis(OUTPUT_SETTLE_MILLIS)).pipe(
+              Effect.ignore
+            )
+          )
         ),
         exitStatus: group.exited,
-        stderrTail: Ref.get(tail),
+        stderrTail: Effect.sync(() => MutableRef.get(tail)),
         announced: Deferred.await(announcement),
         send: (bytes) => Effect.sync(() => group.child.stdin?.end(bytes)),
         terminate: Effect.sync(() => terminateGroup(group)),
@@ -266,8 +286,12 @@ export const makeWith = (options: RegistryOptions = {}) => Effect.gen(function*(
         stop
       }
       yield* Ref.update(processes, HashMap.set(id, handle))
-      yield* Effect.logDebug(`started ${request.exec} ${request.args.join(" ")}`).pipe(
-        Effect.annotateLogs({ host: request.host, plugin: request.plugin, pid })
+      // Checked first: the annotations cost more than the log when it is dropped.
+      yield* Effect.whenLogLevel(
+        Effect.logDebug(`started ${request.exec} ${request.args.join(" ")}`).pipe(
+          Effect.annotateLogs({ host: request.host, plugin: request.plugin, pid })
+        ),
+        LogLevel.Debug
       )
       return handle
     })

@@ -213,6 +213,8 @@ const runGeneration = (
         const generation = yield* Scope.extend(plugin.start, scope)
         yield* SubscriptionRef.set(plugin.state, PluginState.Ready({ generation }))
         yield* onReady(generation)
+        // Whoever waited for this generation (the first `run`) goes first; watching it can wait a turn.
+        yield* Effect.yieldNow()
         return yield* failureOf(plugin, generation)
       }),
     (scope, exit) =>

@@ -69,15 +69,9 @@ describe("Handshake.parse", () => {
   })
 })
 
-describe("HclogLine.readLine", () => {
-  const read = (lines: ReadonlyArray<string>) => {
-    let state = HclogLine.initial
-    return lines.map((line) => {
-      const [entry, next] = HclogLine.readLine(line, state)
-      state = next
-      return entry
-    })
-  }
+describe("HclogLine.readLine and reader", () => {
+  /** One output's lines through a fresh reader, which carries readLine's state from line to line. */
+  const read = (lines: ReadonlyArray<string>) => lines.map(HclogLine.reader())
 
   it("reads hclog JSON at its level with its fields (@module and @timestamp without the @)", () => {
     const [entry] = read([
@@ -103,6 +97,10 @@ describe("HclogLine.readLine", () => {
       expect(entries.map((e) => e.level.label)).toEqual(["INFO", "ERROR", "ERROR", "ERROR", "ERROR"])
       expect(entries[4]!.message).toBe(`{"@level":"info","@message":"json"}`)
     }
+    // The state is the reader's: a crash in one process's output says nothing of the next one's.
+    const crashed = HclogLine.reader()
+    crashed("panic: boom")
+    expect([crashed("[INFO] after"), HclogLine.reader()("[INFO] after")].map((e) => e.level.label)).toEqual(["ERROR", "INFO"])
   })
 
   it("reads back what the SDK's hclog logger writes, level for level", () => {

@@ -26,16 +26,45 @@ export interface Security {
 }
 
 /**
+ * A value made on first use, then kept: grpc-js credentials are needed only by grpc-js channels and
+ * brokered servers, which most connections never open, and TLS ones cost a secure context each
+ * (~1 ms of CPU to parse a key and two certificates).
+ */
+const onFirstUse = <A>(make: () => A): (() => A) => {
+  let made: { readonly value: A } | undefined
+  return () => (made ??= { value: make() }).value
+}
+
+/** A security whose grpc-js credentials are made on first use. */
+const security = (
+  fields: Omit<Security, "channelCredentials" | "serverCredentials">,
+  channelCredentials: () => grpc.ChannelCredentials,
+  serverCredentials: () => grpc.ServerCredentials
+): Security => {
+  const channel = onFirstUse(channelCredentials)
+  const server = onFirstUse(serverCredentials)
+  return {
+    ...fields,
+    get channelCredentials() {
+      return channel()
+    },
+    get serverCredentials() {
+      return server()
+    }
+  }
+}
+
+/**
  * No TLS: what go-plugin does without AutoMTLS (the socket is private to the user).
  *
  * @since 0.2.0
  */
-export const insecure = (): Security => ({
-  tls: false,
-  channelCredentials: loadGrpc().credentials.createInsecure(),
-  serverCredentials: loadGrpc().ServerCredentials.createInsecure(),
-  channelOptions: {}
-})
+export const insecure = (): Security =>
+  security(
+    { tls: false, channelOptions: {} },
+    () => loadGrpc().credentials.createInsecure(),
+    () => loadGrpc().ServerCredentials.createInsecure()
+  )
 
 /**
  * Mutual TLS: present `own`, trust only `peerPem` (the other side's self-signed certificate) as the
@@ -47,11 +76,13 @@ export const mutualTls = (own: CertificateAndKey, peerPem: string): Security => 
   const peer = Buffer.from(peerPem)
   const key = Buffer.from(own.privateKeyPem)
   const chain = Buffer.from(own.certificatePem)
-  return {
-    tls: true,
-    channelCredentials: loadGrpc().credentials.createSsl(peer, key, chain),
-    serverCredentials: loadGrpc().ServerCredentials.createSsl(peer, [{ private_key: key, cert_chain: chain }], true),
-    channelOptions: { "grpc.ssl_target_name_override": "localhost", "grpc.default_authority": "localhost" },
-    clientTls: { ca: peer, cert: chain, key }
-  }
+  return security(
+    {
+      tls: true,
+      channelOptions: { "grpc.ssl_target_name_override": "localhost", "grpc.default_authority": "localhost" },
+      clientTls: { ca: peer, cert: chain, key }
+    },
+    () => loadGrpc().credentials.createSsl(peer, key, chain),
+    () => loadGrpc().ServerCredentials.createSsl(peer, [{ private_key: key, cert_chain: chain }], true)
+  )
 }

@@ -9,11 +9,12 @@
  * @since 0.2.0
  */
 import type * as grpc from "@grpc/grpc-js"
-import { Duration, Effect, GroupBy, LogLevel, Ref, Runtime, type Scope, Stream } from "effect"
+import { Duration, Effect, LogLevel, Option, Ref, Runtime, type Scope } from "effect"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import { splitBoundedLines } from "../internal/outputLines.js"
+import { withoutParentSpan } from "../internal/callSpan.js"
+import { entryLogger, type LineReader, lineReader } from "../internal/outputLines.js"
 import type { Security } from "./AutoMtls.js"
 import * as Broker from "./Broker.js"
 import { type BrokerError, GoPluginCallError, GoPluginConnectError } from "./GoPluginError.js"
@@ -71,6 +72,34 @@ export interface Connection {
   readonly shutdown: Effect.Effect<void>
 }
 
+/**
+ * The plugin's stdio stream as log entries: each output (stdout, stderr) decoded and split on its own,
+ * so a line split across chunks stays whole and a line is bounded (`lineReader`); stderr lines read as
+ * hclog. Built on the first chunk of each output: go-plugin < 1.1 never sends one.
+ */
+const stdioLines = (log: (stream: "stdout" | "stderr", entries: ReadonlyArray<HclogLine.HclogEntry>) => void) => {
+  const outputs = new Map<"stdout" | "stderr", { readonly lines: LineReader; readonly entryOf: (line: string) => HclogLine.HclogEntry }>()
+  const read = (stream: "stdout" | "stderr", lines: ReadonlyArray<string>, entryOf: (line: string) => HclogLine.HclogEntry) => {
+    if (lines.length > 0) log(stream, lines.map(entryOf))
+  }
+  return {
+    push: (chunk: StdioData) => {
+      const stream = chunk.channel === "STDERR" ? "stderr" : "stdout"
+      let output = outputs.get(stream)
+      if (output === undefined) {
+        output = { lines: lineReader(), entryOf: stream === "stderr" ? HclogLine.reader() : plainLine }
+        outputs.set(stream, output)
+      }
+      read(stream, output.lines.push(chunk.data), output.entryOf)
+    },
+    end: () => {
+      for (const [stream, output] of outputs) read(stream, output.lines.end(), output.entryOf)
+    }
+  }
+}
+
+const plainLine = (line: string): HclogLine.HclogEntry => ({ level: LogLevel.Info, message: line, fields: {} })
+
 const targetOf = (handshake: Handshake): string =>
   handshake.network === "unix" ? `unix://${handshake.address}` : handshake.address
 
@@ -110,19 +139,25 @@ export const connect = Effect.fn("GoPlugin.connect")(function*(options: ConnectO
   const session = yield* GrpcSession.open({
     endpoint: { network: handshake.network, address: handshake.address },
     tls: security.clientTls,
-    maxReceiveBytes: options.maxReceiveBytes ?? DEFAULT_MAX_RECEIVE_BYTES
-  }).pipe(
-    Effect.timeoutFail({ duration: timeout, onTimeout: () => `no connection within ${Duration.format(timeout)}` }),
-    Effect.mapError(connectFailed)
-  )
+    maxReceiveBytes: options.maxReceiveBytes ?? DEFAULT_MAX_RECEIVE_BYTES,
+    connectTimeout: timeout
+  }).pipe(Effect.mapError(connectFailed))
   // grpc-js's channel costs a fraction of a millisecond to build and calls go over `session`, so it is
   // built on first use (`client` is a getter) and closed with the connection if it was.
   let channel: grpc.Client | undefined
   yield* Effect.addFinalizer(() => Effect.sync(() => channel?.close()))
   const channelOf = () => (channel ??= clientOf(target))
 
+  // The first health check leaves right behind the connection preface, and the first Ping takes its
+  // answer: its round trip overlaps opening the streams and building the caller.
+  const firstCheck = yield* Ref.make(Option.some(session.early(health, { service: HEALTH_SERVICE }, Duration.toMillis(timeout))))
+  const check = (limit: Duration.DurationInput) =>
+    Effect.flatMap(
+      Ref.getAndSet(firstCheck, Option.none()),
+      Option.match({ onNone: () => session.unary(health, { service: HEALTH_SERVICE }, limit), onSome: (answer) => answer(limit) })
+    )
   const ping = (limit: Duration.DurationInput = Duration.seconds(2)) =>
-    session.unary(health, { service: HEALTH_SERVICE }, limit).pipe(
+    check(limit).pipe(
       Effect.mapError((failure: RpcFailure) =>
         new GoPluginCallError({
           ...where,
@@ -170,31 +205,19 @@ export const connect = Effect.fn("GoPlugin.connect")(function*(options: ConnectO
 
   // UNIMPLEMENTED: go-plugin < 1.1 has no stdio stream; CANCELLED: we closed it.
   const stdioEnded = streamEnded("stdio", [Status.UNIMPLEMENTED, Status.CANCELLED])
-  const stdioChunks = Stream.async<StdioData>((emit) => {
-    const stdio = session.stream<object, StdioData>(services.GRPCStdio.service["StreamStdio"] as grpc.MethodDefinition<object, StdioData>, {
-      onMessage: (chunk) => void emit.single(chunk),
-      onEnd: (status) => {
-        runSync(stdioEnded(status))
-        void emit.end()
-      }
-    })
-    stdio.write({})
-    stdio.end()
-    return Effect.sync(() => stdio.cancel())
-  })
-  // Each channel is decoded and split on its own, so a line split across chunks stays whole.
-  yield* stdioChunks.pipe(
-    Stream.groupByKey((chunk) => chunk.channel),
-    GroupBy.evaluate((channel, chunks) => {
-      const stream = channel === "STDERR" ? "stderr" : "stdout"
-      const lines = chunks.pipe(Stream.map((chunk) => new Uint8Array(chunk.data)), Stream.decodeText(), splitBoundedLines)
-      const entries = stream === "stderr" ? HclogLine.entries(lines) : Stream.map(lines, (line) => ({ level: LogLevel.Info, message: line, fields: {} }))
-      return Stream.tap(entries, (entry) =>
-        Effect.logWithLevel(entry.level, entry.message).pipe(annotate, Effect.annotateLogs({ ...entry.fields, stream })))
-    }),
-    Stream.runDrain,
-    Effect.forkScoped
+  // The plugin's stdio lines are logged outside any span (the connection's ended long before).
+  const logEntries = entryLogger(yield* withoutParentSpan(Effect.runtime<never>()))
+  const stdio = stdioLines((stream, entries) =>
+    logEntries(entries, (entry) => Effect.logWithLevel(entry.level, entry.message).pipe(annotate, Effect.annotateLogs({ ...entry.fields, stream })))
   )
+  const stdioStream = session.stream<object, StdioData>(services.GRPCStdio.service["StreamStdio"] as grpc.MethodDefinition<object, StdioData>, {
+    onMessage: stdio.push,
+    onEnd: (status) => {
+      stdio.end()
+      runSync(stdioEnded(status))
+    }
+  }, {})
+  yield* Effect.addFinalizer(() => Effect.sync(() => stdioStream.cancel()))
 
   const stopped = yield* Ref.make(false)
   const shutdown = Effect.gen(function*() {

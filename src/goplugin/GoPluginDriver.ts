@@ -95,7 +95,7 @@ export const makeLauncher: Effect.Effect<Launcher<GoPluginTarget>, never, Proces
   kind: COMM_TYPE,
   prepare,
   parse,
-  stderrEntries: HclogLine.entries,
+  stderrEntries: HclogLine.reader,
   exitGrace: EXIT_GRACE
 })
 

@@ -113,8 +113,21 @@ export interface GrpcSession {
     metadata: Metadata | undefined,
     done: UnaryDone<Res>
   ) => () => void
-  /** Opens a streaming call (server or bidirectional) without a deadline. */
-  readonly stream: <Req, Res>(method: MethodDefinition<Req, Res>, handlers: StreamHandlers<Res>) => StreamCall<Req>
+  /**
+   * Sends a unary call now and answers the effect that takes its outcome, waiting at most `timeout`
+   * from when it runs (besides the call's own deadline): a call whose answer is wanted later, sent
+   * early so that its round trip overlaps other work. Every run of the effect answers the same outcome.
+   */
+  readonly early: <Req, Res>(
+    method: MethodDefinition<Req, Res>,
+    request: Req,
+    timeoutMillis: number | undefined
+  ) => (timeout: Duration.DurationInput) => Effect.Effect<Res, CallStatus>
+  /**
+   * Opens a streaming call without a deadline: bidirectional, or with `request` a server-streaming
+   * call whose one request leaves with its headers, this side closed (one write, not three).
+   */
+  readonly stream: <Req, Res>(method: MethodDefinition<Req, Res>, handlers: StreamHandlers<Res>, request?: Req) => StreamCall<Req>
   /** Why the connection no longer opens calls (closed, or the plugin going away), once it does not. */
   readonly closedReason: () => string | undefined
 }
@@ -135,6 +148,8 @@ export interface SessionOptions {
    * `open`, which fails with the reason when an entry cannot be sent. Absent: none.
    */
   readonly metadata?: Metadata | undefined
+  /** How long the socket (and TLS) may take to connect; absent: no limit. */
+  readonly connectTimeout?: Duration.DurationInput | undefined
 }
 
 const MAX_TIMER_MILLIS = 2_147_483_647
@@ -144,6 +159,9 @@ const MAX_BLOCKS = 256
 
 /** grpc-js's words for a call that never reached a connection, which the status mapping reads as "refused". */
 const NOT_CONNECTED = "No connection established"
+
+/** A streaming call that never opened (`onEnd` has been told why). */
+const noCall: StreamCall<unknown> = { write: () => {}, end: () => {}, cancel: () => {} }
 
 const hostAndPort = (address: string): { host: string; port: number } => {
   const colon = address.lastIndexOf(":")
@@ -178,14 +196,33 @@ export const open = (options: SessionOptions): Effect.Effect<GrpcSession, string
   return Effect.acquireRelease(
     Effect.async<Http2Client.Http2Client, string>((resume) => {
       let client: Http2Client.Http2Client | undefined
+      let timer: ReturnType<typeof setTimeout> | undefined
       const socket = socketOf(options, () => {
+        clearTimeout(timer)
         socket.off("error", early)
         client = Http2Client.start(socket)
         resume(Effect.succeed(client))
       })
-      const early = (error: Error) => resume(Effect.fail(error.message))
+      const early = (error: Error) => {
+        clearTimeout(timer)
+        resume(Effect.fail(error.message))
+      }
       socket.once("error", early)
-      return Effect.sync(() => (client === undefined ? socket.destroy() : client.destroy()))
+      // A timer rather than Effect.timeout, which forks a fiber per connection for what is a timer.
+      if (options.connectTimeout !== undefined) {
+        const limit = options.connectTimeout
+        timer = setTimeout(() => {
+          socket.off("error", early)
+          socket.on("error", () => {})
+          socket.destroy()
+          resume(Effect.fail(`no connection within ${Duration.format(limit)}`))
+        }, Duration.toMillis(limit))
+      }
+      return Effect.sync(() => {
+        clearTimeout(timer)
+        if (client === undefined) socket.destroy()
+        else client.destroy()
+      })
     }),
     (client) => Effect.sync(() => client.destroy())
   ).pipe(Effect.map((client) => over(client, options)))
@@ -353,15 +390,55 @@ const over = (client: Http2Client.Http2Client, options: SessionOptions): GrpcSes
       return Effect.sync(cancel)
     })
 
-  const stream = <Req, Res>(method: MethodDefinition<Req, Res>, handlers: StreamHandlers<Res>): StreamCall<Req> => {
+  const early = <Req, Res>(method: MethodDefinition<Req, Res>, request: Req, timeoutMillis: number | undefined) => {
+    let outcome: readonly [CallStatus | undefined, Res | undefined] | undefined
+    const waiting = new Set<UnaryDone<Res>>()
+    call(method, request, timeoutMillis, undefined, (failure, answer) => {
+      outcome = [failure, answer]
+      for (const done of waiting) done(failure, answer)
+      waiting.clear()
+    })
+    return (timeout: Duration.DurationInput) =>
+      Effect.async<Res, CallStatus>((resume) => {
+        let timer: ReturnType<typeof setTimeout> | undefined
+        const done: UnaryDone<Res> = (failure, answer) => {
+          clearTimeout(timer)
+          resume(failure === undefined ? Effect.succeed(answer as Res) : Effect.fail(failure))
+        }
+        if (outcome !== undefined) return done(...outcome)
+        waiting.add(done)
+        const millis = Duration.toMillis(timeout)
+        if (millis <= MAX_TIMER_MILLIS) {
+          timer = setTimeout(() => {
+            waiting.delete(done)
+            resume(Effect.fail({ code: Status.DEADLINE_EXCEEDED, details: `Deadline exceeded after ${millis} ms` }))
+          }, millis)
+        }
+        return Effect.sync(() => {
+          clearTimeout(timer)
+          waiting.delete(done)
+        })
+      })
+  }
+
+  const stream = <Req, Res>(method: MethodDefinition<Req, Res>, handlers: StreamHandlers<Res>, request?: Req): StreamCall<Req> => {
     let ended = false
     const onEnd = (status: CallStatus) => {
       if (ended) return
       ended = true
       handlers.onEnd(status)
     }
-    const call = start(method, undefined, handlers.onMessage, onEnd)
-    if (call === undefined) return { write: () => {}, end: () => {}, cancel: () => {} }
+    let body: Buffer | undefined
+    if (request !== undefined) {
+      try {
+        body = frame(method.requestSerialize(request))
+      } catch (error) {
+        onEnd({ code: Status.INTERNAL, details: `the request could not be encoded: ${(error as Error).message}` })
+        return noCall
+      }
+    }
+    const call = start(method, undefined, handlers.onMessage, onEnd, body)
+    if (call === undefined) return noCall
     return {
       write: (message) => call.write(frame(method.requestSerialize(message)), false),
       end: () => call.write(Buffer.alloc(0), true),
@@ -372,5 +449,5 @@ const over = (client: Http2Client.Http2Client, options: SessionOptions): GrpcSes
     }
   }
 
-  return { unary, call, stream, closedReason: client.closedReason }
+  return { unary, call, early, stream, closedReason: client.closedReason }
 }

@@ -7,7 +7,6 @@
  * @since 0.2.0
  */
 import * as LogLevel from "effect/LogLevel"
-import * as Stream from "effect/Stream"
 
 /** A log entry read from one stderr line. */
 export interface HclogEntry {
@@ -86,13 +85,22 @@ export const readLine = (line: string, state: HclogState): readonly [HclogEntry,
 }
 
 /**
- * Lines as log entries, read with {@link readLine}; the state (a Go crash seen) belongs to the stream,
- * so to one process's stderr.
+ * A reader of one output's lines (one process's stderr, one stdio channel): {@link readLine} on each,
+ * in order, with the state (a Go crash seen) carried from line to line.
  *
  * @since 0.2.0
+ * @example
+ * ```ts
+ * const read = reader()
+ * read("panic: runtime error") // level Error
+ * read(`{"@level":"info","@message":"after the panic"}`) // level Error too: the plugin crashed
+ * ```
  */
-export const entries = <E, R>(lines: Stream.Stream<string, E, R>): Stream.Stream<HclogEntry, E, R> =>
-  Stream.mapAccum(lines, initial, (state, line) => {
+export const reader = (): ((line: string) => HclogEntry) => {
+  let state = initial
+  return (line) => {
     const [entry, next] = readLine(line, state)
-    return [next, entry]
-  })
+    state = next
+    return entry
+  }
+}

@@ -127,7 +127,7 @@ export const launch = Effect.fn("GoPlugin.launch")(function*(request: LaunchRequ
     env: { ...request.env, ...launchEnv(settings, own?.certificatePem) },
     grace: request.grace,
     announce: true,
-    stderrEntries: HclogLine.entries
+    stderrEntries: HclogLine.reader
   })
 
   const noLine = (problem: string) => new HandshakeError({ ...where, line: "", problem })

@@ -1,6 +1,6 @@
 /**
  * A child process in a process group of its own, so that signalling the group reaches every
- * grandchild it started. Its output is read as Streams by the process registry (see `outputLines`).
+ * grandchild it started. Its output is read as lines by the process registry (see `outputLines`).
  *
  * @internal
  */

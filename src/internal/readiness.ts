@@ -4,7 +4,7 @@
  *
  * @internal
  */
-import { Duration, Effect, Ref, Schedule, type Scope } from "effect"
+import { Duration, Effect, LogLevel, Ref, Schedule, type Scope } from "effect"
 import * as net from "node:net"
 import type { Generation } from "../CallerFactory.js"
 import type { Launcher, LaunchPlan, Transport } from "../Launcher.js"
@@ -65,8 +65,11 @@ export const startGeneration = <Target>(
         )
       )
       yield* Effect.raceFirst(ready, exitFailure(process))
-      yield* Effect.logDebug(`ready${launched.port === undefined ? "" : ` on port ${launched.port}`}`).pipe(
-        Effect.annotateLogs({ host, plugin, pid: process.pid })
+      yield* Effect.whenLogLevel(
+        Effect.logDebug(`ready${launched.port === undefined ? "" : ` on port ${launched.port}`}`).pipe(
+          Effect.annotateLogs({ host, plugin, pid: process.pid })
+        ),
+        LogLevel.Debug
       )
       return { caller, process, port: launched.port }
     })
