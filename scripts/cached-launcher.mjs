@@ -22,7 +22,7 @@
  * the bundle without the cache (see `runWithSourceMaps`).
  */
 import { createRequire } from "node:module"
-import { cacheFolder, readCache, writeCache } from "../src/internal/codeCache.ts"
+import { cacheFolder, runCached } from "../src/internal/codeCache.ts"
 
 // Node's built-in modules through `require`: importing one as an ES module first copies all of its exports,
 // which for node:fs means loading its streams (~9 ms of a start that is ~75 ms in all).
@@ -30,7 +30,6 @@ const require = createRequire(import.meta.url)
 const fs = require("node:fs")
 const path = require("node:path")
 const { fileURLToPath } = require("node:url")
-const vm = require("node:vm")
 
 /* global PLUGIN_FILE, PLUGIN_BUILD */
 const launcher = fileURLToPath(import.meta.url)
@@ -75,20 +74,5 @@ const runWithSourceMaps = () => {
   module._compile(readBundle(), main)
 }
 
-const runCached = () => {
-  const cachedData = readCache(cacheFile)
-  // The CommonJS wrapper goes on the first line so that line numbers (stack traces) stay right.
-  const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${readBundle()}\n})`, {
-    filename: main,
-    ...(cachedData === undefined ? {} : { cachedData })
-  })
-  if (cacheFile !== undefined && (cachedData === undefined || script.cachedDataRejected === true)) {
-    // At exit, so that the functions compiled while answering are in the cache too.
-    process.once("exit", () => writeCache(cacheFile, script, prefix))
-  }
-  const module = { exports: {} }
-  script.runInThisContext().call(module.exports, module.exports, createRequire(main), module, main, path.dirname(main))
-}
-
 if (process.sourceMapsEnabled === true) runWithSourceMaps()
-else runCached()
+else runCached(main, readBundle(), cacheFile, prefix)

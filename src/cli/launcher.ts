@@ -18,16 +18,14 @@
 import type * as NodeFs from "node:fs"
 import { createRequire } from "node:module"
 import type * as NodePath from "node:path"
-import type * as NodeVm from "node:vm"
 import { fileURLToPath } from "node:url"
-import { cacheFolder, readCache, writeCache } from "../internal/codeCache.js"
+import { cacheFolder, runCached } from "../internal/codeCache.js"
 
 // Built-ins through `require`: importing node:fs as an ES module first copies all of its exports, which
 // loads its streams (~9 ms).
 const require = createRequire(import.meta.url)
 const fs: typeof NodeFs = require("node:fs")
 const path: typeof NodePath = require("node:path")
-const vm: typeof NodeVm = require("node:vm")
 
 const main = fileURLToPath(new URL("./main.cjs", import.meta.url))
 
@@ -42,21 +40,9 @@ const cacheFileFor = (stat: NodeFs.Stats): string | undefined => {
 
 const stat = fs.statSync(main)
 const cacheFile = cacheFileFor(stat)
-const cachedData = readCache(cacheFile)
-// The CommonJS wrapper, on the first line so that line numbers (stack traces, source maps) stay right;
-// the bundle's own `#!` line becomes a comment. The bundle is ASCII (scripts/bundle.mjs checks), so it is
+// The bundle's own `#!` line becomes a comment. The bundle is ASCII (scripts/bundle.mjs checks), so it is
 // read as latin1, which copies bytes where utf8 decodes them (a few ms for 2.5 MB).
 const source = fs.readFileSync(main, "latin1").replace(/^#!/, "//")
-const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
-  filename: main,
-  ...(cachedData === undefined ? {} : { cachedData })
-})
 // A script restored from the code cache cannot run `import()` itself: lend it this module's (dynamicImport.ts).
 ;(globalThis as Record<symbol, unknown>)[Symbol.for("goplugin-effect/cli/import")] = (specifier: string) => import(specifier)
-if (cacheFile !== undefined && (cachedData === undefined || script.cachedDataRejected === true)) {
-  // After the command ran, so that the functions it compiled on the way are in the cache too.
-  process.once("exit", () => writeCache(cacheFile, script, sameNode))
-}
-const module = { exports: {} }
-const run = script.runInThisContext() as (...args: ReadonlyArray<unknown>) => void
-run.call(module.exports, module.exports, createRequire(main), module, main, path.dirname(main))
+runCached(main, source, cacheFile, sameNode)

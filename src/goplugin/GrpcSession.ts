@@ -20,7 +20,7 @@ import { Status } from "../internal/grpcModules.js"
 import { Duration, Effect, type Scope } from "effect"
 import * as net from "node:net"
 import * as tls from "node:tls"
-import { type CallStatus, frame, httpStatusOf, messageReader, resetStatusOf, statusOf, timeoutHeader } from "../internal/grpcWire.js"
+import { type CallStatus, deadlineExceeded, frame, framedRequest, httpStatusOf, messageReader, resetStatusOf, statusOf, timeoutHeader } from "../internal/grpcWire.js"
 import * as Hpack from "../internal/hpack.js"
 import type { HeaderList } from "../internal/hpack.js"
 import * as GrpcMetadata from "../internal/grpcMetadata.js"
@@ -239,6 +239,10 @@ const statusIn = (headers: HeaderList): CallStatus | undefined => {
   return code === undefined ? undefined : statusOf(code, header(headers, "grpc-message"))
 }
 
+/** A unary call's outcome as what its Effect resumes with. */
+const outcomeOf = <Res>(failure: CallStatus | undefined, answer: Res | undefined): Effect.Effect<Res, CallStatus> =>
+  failure === undefined ? Effect.succeed(answer as Res) : Effect.fail(failure)
+
 /** The client over an open connection. */
 const over = (client: Http2Client.Http2Client, options: SessionOptions): GrpcSession => {
   const { maxReceiveBytes } = options
@@ -349,11 +353,9 @@ const over = (client: Http2Client.Http2Client, options: SessionOptions): GrpcSes
       }
       extra = GrpcMetadata.encode(metadata)
     }
-    let payload: Buffer
-    try {
-      payload = method.requestSerialize(request)
-    } catch (error) {
-      settle({ code: Status.INTERNAL, details: `the request could not be encoded: ${(error as Error).message}` }, undefined)
+    const body = framedRequest(method.requestSerialize, request)
+    if (!Buffer.isBuffer(body)) {
+      settle(body, undefined)
       return () => {}
     }
     // Node fires a timer over 2^31 - 1 ms at once: longer deadlines (or none) are not timed here.
@@ -367,12 +369,12 @@ const over = (client: Http2Client.Http2Client, options: SessionOptions): GrpcSes
       if (status.code !== Status.OK) return settle(status, undefined)
       if (answers !== 1) return settle({ code: Status.INTERNAL, details: `a unary call received ${answers} answers, not 1` }, undefined)
       settle(undefined, answer)
-    }, frame(payload), extra)
+    }, body, extra)
     if (stream === undefined) return () => {}
     if (timed) {
       timer = setTimeout(() => {
         stream.cancel()
-        settle({ code: Status.DEADLINE_EXCEEDED, details: `Deadline exceeded after ${timeoutMillis} ms` }, undefined)
+        settle(deadlineExceeded(timeoutMillis), undefined)
       }, timeoutMillis)
     }
     return () => {
@@ -385,8 +387,7 @@ const over = (client: Http2Client.Http2Client, options: SessionOptions): GrpcSes
 
   const unary = <Req, Res>(method: MethodDefinition<Req, Res>, request: Req, timeout: Duration.DurationInput, metadata?: Metadata) =>
     Effect.async<Res, CallStatus>((resume) => {
-      const cancel = call(method, request, Duration.toMillis(timeout), metadata, (failure, answer) =>
-        resume(failure === undefined ? Effect.succeed(answer as Res) : Effect.fail(failure)))
+      const cancel = call(method, request, Duration.toMillis(timeout), metadata, (failure, answer) => resume(outcomeOf(failure, answer)))
       return Effect.sync(cancel)
     })
 
@@ -403,7 +404,7 @@ const over = (client: Http2Client.Http2Client, options: SessionOptions): GrpcSes
         let timer: ReturnType<typeof setTimeout> | undefined
         const done: UnaryDone<Res> = (failure, answer) => {
           clearTimeout(timer)
-          resume(failure === undefined ? Effect.succeed(answer as Res) : Effect.fail(failure))
+          resume(outcomeOf(failure, answer))
         }
         if (outcome !== undefined) return done(...outcome)
         waiting.add(done)
@@ -411,7 +412,7 @@ const over = (client: Http2Client.Http2Client, options: SessionOptions): GrpcSes
         if (millis <= MAX_TIMER_MILLIS) {
           timer = setTimeout(() => {
             waiting.delete(done)
-            resume(Effect.fail({ code: Status.DEADLINE_EXCEEDED, details: `Deadline exceeded after ${millis} ms` }))
+            resume(Effect.fail(deadlineExceeded(millis)))
           }, millis)
         }
         return Effect.sync(() => {
@@ -428,14 +429,10 @@ const over = (client: Http2Client.Http2Client, options: SessionOptions): GrpcSes
       ended = true
       handlers.onEnd(status)
     }
-    let body: Buffer | undefined
-    if (request !== undefined) {
-      try {
-        body = frame(method.requestSerialize(request))
-      } catch (error) {
-        onEnd({ code: Status.INTERNAL, details: `the request could not be encoded: ${(error as Error).message}` })
-        return noCall
-      }
+    const body = request === undefined ? undefined : framedRequest(method.requestSerialize, request)
+    if (body !== undefined && !Buffer.isBuffer(body)) {
+      onEnd(body)
+      return noCall
     }
     const call = start(method, undefined, handlers.onMessage, onEnd, body)
     if (call === undefined) return noCall

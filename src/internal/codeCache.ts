@@ -1,6 +1,6 @@
 /**
  * V8's code cache kept in files, for the launchers that compile a bundle through `vm.Script` with
- * `cachedData`: the CLI's (src/cli/launcher.ts) and the stdio example plugin's (scripts/cached-launcher.mjs).
+ * `cachedData`: the CLI's (src/cli/launcher.ts) and the example plugins' (scripts/cached-launcher.mjs).
  * Node 22.1+ keeps such a cache itself for files (`module.enableCompileCache`); Node 20 has no such
  * switch, so the launchers do it on every Node version alike.
  *
@@ -23,6 +23,7 @@ const require = createRequire(import.meta.url)
 const fs: typeof NodeFs = require("node:fs")
 const os: typeof NodeOs = require("node:os")
 const path: typeof NodePath = require("node:path")
+const vm: typeof NodeVm = require("node:vm")
 
 /** The folder of the caches, or undefined when caching is off or there is no home folder to put it in. */
 export const cacheFolder = (): string | undefined => {
@@ -65,4 +66,24 @@ export const writeCache = (file: string, script: NodeVm.Script, samePrefix: stri
   } catch {
     // A read-only or full disk: the next start compiles again.
   }
+}
+
+/**
+ * Runs `source` as the CommonJS module `filename` through the code cache in `cacheFile` (undefined:
+ * none). The module wrapper goes on the source's first line, so that line numbers (stack traces,
+ * source maps) stay right. A missing or rejected cache is written at exit, so that the functions
+ * compiled while the program ran are in it too; `samePrefix` names the caches it replaces.
+ */
+export const runCached = (filename: string, source: string, cacheFile: string | undefined, samePrefix: string): void => {
+  const cachedData = readCache(cacheFile)
+  const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
+    filename,
+    ...(cachedData === undefined ? {} : { cachedData })
+  })
+  if (cacheFile !== undefined && (cachedData === undefined || script.cachedDataRejected === true)) {
+    process.once("exit", () => writeCache(cacheFile, script, samePrefix))
+  }
+  const module = { exports: {} }
+  const run = script.runInThisContext() as (...args: ReadonlyArray<unknown>) => void
+  run.call(module.exports, module.exports, createRequire(filename), module, filename, path.dirname(filename))
 }

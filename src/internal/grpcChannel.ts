@@ -11,7 +11,7 @@
 import { Cause, Deferred, Duration, Effect, ExecutionStrategy, Exit, FiberId, Ref, Scope } from "effect"
 import * as GrpcSession from "../goplugin/GrpcSession.js"
 import { Status } from "./grpcModules.js"
-import type { CallStatus } from "./grpcWire.js"
+import { type CallStatus, deadlineExceeded } from "./grpcWire.js"
 
 /** grpc-js's words for a call that never reached a connection: `reasonOfStatus` reads them as "refused". */
 const NOT_CONNECTED = "No connection established"
@@ -118,7 +118,7 @@ export const make = (options: ChannelOptions): Effect.Effect<GrpcChannel, never,
         return open !== undefined ? Effect.succeed(open) : reopen.pipe(
           Effect.timeoutFail({
             duration: Duration.millis(limitMillis),
-            onTimeout: (): CallStatus => ({ code: Status.DEADLINE_EXCEEDED, details: `Deadline exceeded after ${limitMillis} ms while connecting` })
+            onTimeout: () => deadlineExceeded(limitMillis, " while connecting")
           })
         )
       })

@@ -22,6 +22,21 @@ export const frame = (message: Buffer): Buffer => {
   return framed
 }
 
+/** A request serialized and framed, or the status that says why it could not be encoded. */
+export const framedRequest = <Req>(serialize: (request: Req) => Buffer, request: Req): Buffer | CallStatus => {
+  try {
+    return frame(serialize(request))
+  } catch (error) {
+    return { code: Status.INTERNAL, details: `the request could not be encoded: ${(error as Error).message}` }
+  }
+}
+
+/** The status of a call whose deadline passed (`during`: what it was doing then, e.g. " while connecting"). */
+export const deadlineExceeded = (millis: number, during = ""): CallStatus => ({
+  code: Status.DEADLINE_EXCEEDED,
+  details: `Deadline exceeded after ${millis} ms${during}`
+})
+
 /**
  * Splits received bytes into messages; a message announced larger than `maxBytes`, or compressed
  * (this client never offers an encoding), ends reading with a status instead.
