@@ -14,6 +14,7 @@ import * as GrpcSession from "./goplugin/GrpcSession.js"
 import type { NetworkTarget, Transport } from "./Launcher.js"
 import { callError, invalidHex, timeoutMillis } from "./internal/callResult.js"
 import { callSpan } from "./internal/callSpan.js"
+import { cancellable } from "./internal/cancellable.js"
 import * as GrpcChannel from "./internal/grpcChannel.js"
 import * as GrpcMetadata from "./internal/grpcMetadata.js"
 import { reasonOfStatus } from "./internal/grpcStatus.js"
@@ -170,14 +171,14 @@ export const make = (target: NetworkTarget): Effect.Effect<Caller, never, Scope.
           if (options?.onVars !== undefined && vars != null && Object.keys(vars).length > 0) options.onVars(vars)
           resume(Effect.succeed(value))
         })
-      const onSession = (session: GrpcSession.GrpcSession) =>
-        Effect.async<A, CallError>((resume) => Effect.sync(send(session, resume)))
+      const onSession = (session: GrpcSession.GrpcSession) => cancellable<A, CallError>((done) => send(session, done))
       // The connection is looked up when the call runs: the open one straight away, else (first call,
       // or after it closed) through the channel, which connects.
-      return Effect.async<A, CallError>((resume) => {
+      return Effect.suspend(() => {
         const session = channel.live()
-        if (session === undefined) return resume(Effect.flatMap(Effect.mapError(channel.session(limitMillis), failed), onSession))
-        return Effect.sync(send(session, resume))
+        return session === undefined
+          ? Effect.flatMap(Effect.mapError(channel.session(limitMillis), failed), onSession)
+          : onSession(session)
       })
     }
 

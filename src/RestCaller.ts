@@ -11,6 +11,7 @@ import type { Caller, CallOptions } from "./Caller.js"
 import type { NetworkTarget, Transport } from "./Launcher.js"
 import { callError, invalidHex, timeoutMillis } from "./internal/callResult.js"
 import { callSpan } from "./internal/callSpan.js"
+import { cancellable } from "./internal/cancellable.js"
 import * as Http1Client from "./internal/http1Client.js"
 import { contextHeaders } from "./internal/pipelineContext.js"
 import type { CallError } from "./PluginError.js"
@@ -51,10 +52,10 @@ const pipelineHeaders = (options: CallOptions | undefined): string | { readonly 
   options?.pipeline === undefined ? "" : Http1Client.headerLines(contextHeaders(options.pipeline))
 
 /**
- * One HTTP exchange. Everything happens inside one `Effect.async` callback, which keeps the per-call
- * cost close to a bare request: the time limit is a plain timer rather than `Effect.timeout` (no
- * extra fibers), cancellation drops the request and its connection through the returned canceller,
- * and the answer is decoded in place by `decode`.
+ * One HTTP exchange. Everything happens inside one callback, which keeps the per-call cost close to
+ * a bare request: the time limit is a plain timer rather than `Effect.timeout` (no extra fibers), an
+ * interrupted call's request and connection are dropped when its fiber ends (`cancellable`), and the
+ * answer is decoded in place by `decode`.
  */
 const exchange = <A>(
   route: Route,
@@ -65,11 +66,14 @@ const exchange = <A>(
   decode: (response: string) => A | undefined,
   options?: CallOptions
 ): Effect.Effect<A, CallError> =>
-  Effect.async<A, CallError>((resume) => {
+  cancellable<A, CallError>((resume) => {
     const { target } = route
     const headers = pipelineHeaders(options)
     const invalid = route.invalid ?? (typeof headers === "string" ? undefined : headers.invalid)
-    if (invalid !== undefined) return resume(Effect.fail(callError(target, operation, command, "refused", invalid)))
+    if (invalid !== undefined) {
+      resume(Effect.fail(callError(target, operation, command, "refused", invalid)))
+      return () => {}
+    }
     let done = false
     const fail = (reason: CallError["reason"], detail: string) => {
       if (done) return
@@ -116,12 +120,12 @@ const exchange = <A>(
       body,
       maxBodyBytes: target.maxResponseBytes
     }, answered)
-    return Effect.sync(() => {
+    return () => {
       if (done) return
       done = true
       clearTimeout(timer)
       cancel()
-    })
+    }
   })
 
 const asIs = (response: string): string => response

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Exit, Fiber, Layer, Scope } from "effect"
+import { Effect, Exit, Fiber, Layer, Option, Scope } from "effect"
 import * as Executor from "../src/Executor.js"
 import type { RunningPlugin } from "../src/Container.js"
 import { ProcessRegistry } from "../src/ProcessRegistry.js"
@@ -85,17 +85,19 @@ describe("plugins over REST and gRPC", () => {
             const late = yield* Effect.flip(caller.exec("sleep", utf8("2000"), { timeout: "100 millis" }))
             expect(late).toMatchObject({ _tag: "CallError", reason: "timeout", command: "sleep" })
             expect(text(yield* caller.exec("sleep", utf8("10")))).toBe("slept")
-            // The timed-out call above and an interrupted one are both cancelled in the plugin too.
+            // The timed-out call above, an interrupted one and one cut short by Effect.timeout are all
+            // cancelled in the plugin too.
             const fiber = yield* Effect.fork(caller.exec("sleep", utf8("5000")))
             yield* Effect.sleep("50 millis")
             yield* Fiber.interrupt(fiber)
+            expect(yield* Effect.timeout(caller.exec("sleep", utf8("5000")), "50 millis").pipe(Effect.option)).toEqual(Option.none())
             expect(yield* caller.ping).toBe("pong")
             let cancelled = ""
-            for (let attempt = 0; attempt < 200 && cancelled !== "2"; attempt++) {
+            for (let attempt = 0; attempt < 200 && cancelled !== "3"; attempt++) {
               cancelled = text(yield* caller.exec("cancelled", new Uint8Array()))
-              if (cancelled !== "2") yield* Effect.sleep("5 millis")
+              if (cancelled !== "3") yield* Effect.sleep("5 millis")
             }
-            expect(cancelled).toBe("2")
+            expect(cancelled).toBe("3")
           })
       ))
   }

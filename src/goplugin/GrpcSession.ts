@@ -17,6 +17,7 @@
  */
 import type { MethodDefinition } from "@grpc/grpc-js"
 import { Status } from "../internal/grpcModules.js"
+import { cancellable } from "../internal/cancellable.js"
 import { Duration, Effect, type Scope } from "effect"
 import * as net from "node:net"
 import * as tls from "node:tls"
@@ -386,10 +387,9 @@ const over = (client: Http2Client.Http2Client, options: SessionOptions): GrpcSes
   }
 
   const unary = <Req, Res>(method: MethodDefinition<Req, Res>, request: Req, timeout: Duration.DurationInput, metadata?: Metadata) =>
-    Effect.async<Res, CallStatus>((resume) => {
-      const cancel = call(method, request, Duration.toMillis(timeout), metadata, (failure, answer) => resume(outcomeOf(failure, answer)))
-      return Effect.sync(cancel)
-    })
+    cancellable<Res, CallStatus>((done) =>
+      call(method, request, Duration.toMillis(timeout), metadata, (failure, answer) => done(outcomeOf(failure, answer)))
+    )
 
   const early = <Req, Res>(method: MethodDefinition<Req, Res>, request: Req, timeoutMillis: number | undefined) => {
     let outcome: readonly [CallStatus | undefined, Res | undefined] | undefined
