@@ -22,7 +22,7 @@
  * the bundle without the cache (see `runWithSourceMaps`).
  */
 import { createRequire } from "node:module"
-import { cacheFolder, runCached } from "../src/internal/codeCache.ts"
+import { cacheFolder, installTag, runCached } from "../src/internal/codeCache.ts"
 
 // Node's built-in modules through `require`: importing one as an ES module first copies all of its exports,
 // which for node:fs means loading its streams (~9 ms of a start that is ~75 ms in all).
@@ -46,15 +46,8 @@ const readBundle = () => {
   return encoded.replace(/%2A\/|%25/g, (escape) => (escape === "%25" ? "%" : "*/"))
 }
 
-/** A short hash of text (FNV-1a, 32 bits): enough to keep apart plugins of the same name in other folders. */
-const shortHash = (text) => {
-  let hash = 0x811c9dc5
-  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193)
-  return (hash >>> 0).toString(16).padStart(8, "0")
-}
-
 /** This plugin's caches (any build) start with this; the Node version and the build follow. */
-const prefix = `${PLUGIN_FILE}-${shortHash(main)}-${process.version}-${process.arch}-`
+const prefix = `${PLUGIN_FILE}-${installTag(main)}-${process.version}-${process.arch}-`
 
 /** The cache file for this plugin, Node version and build, or undefined when caching is off. */
 const cacheFile = (() => {

@@ -8,6 +8,7 @@ import { spawn } from "node:child_process"
 import * as crypto from "node:crypto"
 import * as fs from "node:fs"
 import * as path from "node:path"
+import { installTag } from "../src/internal/codeCache.js"
 import { root } from "./helpers.js"
 import { bin, builtCliWithTempDirs, type Output, outputOf } from "./cliHelpers.js"
 
@@ -33,19 +34,25 @@ describe("goplugin's code cache", () => {
     // The cache of an earlier build for this Node version goes; another Node version's stays.
     const dir = path.join(cacheHome, "goplugin-effect")
     fs.mkdirSync(dir, { mode: 0o700 })
-    const stale = path.join(dir, `cli-${process.version}-${process.arch}-1-1.v8cache`)
-    const otherNode = path.join(dir, `cli-v1.0.0-${process.arch}-1-1.v8cache`)
+    // (And another install's, say a global CLI beside a project's, stays too.)
+    const tag = installTag(fs.realpathSync(path.join(path.dirname(bin), "main.cjs")))
+    const stale = path.join(dir, `cli-${tag}-${process.version}-${process.arch}-1-1.v8cache`)
+    const otherNode = path.join(dir, `cli-${tag}-v1.0.0-${process.arch}-1-1.v8cache`)
+    const otherInstall = path.join(dir, `cli-${tag === "00000000" ? "00000001" : "00000000"}-${process.version}-${process.arch}-1-1.v8cache`)
     fs.writeFileSync(stale, "old build")
     fs.writeFileSync(otherNode, "other node")
+    fs.writeFileSync(otherInstall, "other install")
     const first = await run(["--version"], { XDG_CACHE_HOME: cacheHome })
     expect(first.code, first.stderr).toBe(0)
     expect(first.stdout.trim()).toBe(version)
     expect(fs.existsSync(stale)).toBe(false)
     expect(fs.readFileSync(otherNode, "utf8")).toBe("other node")
+    expect(fs.readFileSync(otherInstall, "utf8")).toBe("other install")
     fs.rmSync(otherNode)
+    fs.rmSync(otherInstall)
     const [file, ...others] = cacheFiles(cacheHome)
     expect(others).toEqual([])
-    expect(path.basename(file!)).toMatch(new RegExp(`^cli-${process.version}-${process.arch}-\\d+-\\d+\\.v8cache$`))
+    expect(path.basename(file!)).toMatch(new RegExp(`^cli-${tag}-${process.version}-${process.arch}-\\d+-\\d+\\.v8cache$`))
     expect(fs.statSync(path.dirname(file!)).mode & 0o777).toBe(0o700)
     expect(fs.statSync(file!).mode & 0o777).toBe(0o600)
     const saved = fs.readFileSync(file!)

@@ -19,7 +19,7 @@ import type * as NodeFs from "node:fs"
 import { createRequire } from "node:module"
 import type * as NodePath from "node:path"
 import { fileURLToPath } from "node:url"
-import { cacheFolder, runCached } from "../internal/codeCache.js"
+import { cacheFolder, installTag, runCached } from "../internal/codeCache.js"
 
 // Built-ins through `require`: importing node:fs as an ES module first copies all of its exports, which
 // loads its streams (~9 ms).
@@ -29,8 +29,8 @@ const path: typeof NodePath = require("node:path")
 
 const main = fileURLToPath(new URL("./main.cjs", import.meta.url))
 
-/** The caches of the CLI for this Node version; the build (size and mtime of main.cjs) follows. */
-const sameNode = `cli-${process.version}-${process.arch}-`
+/** The caches of this install of the CLI for this Node version; the build (size and mtime of main.cjs) follows. */
+const sameNode = `cli-${installTag(main)}-${process.version}-${process.arch}-`
 
 /** The cache file for this Node version and this build of the CLI, or undefined when caching is off. */
 const cacheFileFor = (stat: NodeFs.Stats): string | undefined => {

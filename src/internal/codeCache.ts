@@ -33,6 +33,17 @@ export const cacheFolder = (): string | undefined => {
   return base === undefined ? undefined : path.join(base, "goplugin-effect")
 }
 
+/**
+ * A short hash of an install's path (FNV-1a, 32 bits), part of its caches' names: two installs of the
+ * same build (a global CLI and a project's, two checkouts) keep their own caches, rather than each
+ * start of one deleting the other's as an earlier build.
+ */
+export const installTag = (file: string): string => {
+  let hash = 0x811c9dc5
+  for (let i = 0; i < file.length; i++) hash = Math.imul(hash ^ file.charCodeAt(i), 0x01000193)
+  return (hash >>> 0).toString(16).padStart(8, "0")
+}
+
 /** The saved code cache, when there is one that this user owns. */
 export const readCache = (file: string | undefined): Buffer | undefined => {
   if (file === undefined) return undefined
