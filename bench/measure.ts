@@ -193,6 +193,14 @@ export interface TransportBench {
  */
 const CALLS_PER_BLOCK = 50
 
+/**
+ * Alternating throughput blocks per side. On this 2-core VM one 600 ms block of the same side ran at
+ * anywhere from half to all of another's rate (whether the host and the plugin shared a core), so a
+ * run's ratio of medians moved by ±0.1 with 10 blocks, as much with 20 blocks of 300 ms; only more time
+ * narrows it (docs/benchmarks.md, sixth round).
+ */
+const THROUGHPUT_BLOCKS = 16
+
 /** Latency rows for every size, then the throughput row (16 B payloads, `inFlight` calls in flight). */
 export const transportRows = (bench: TransportBench, options: BenchOptions, payloadOf: (size: number) => Uint8Array) =>
   Effect.gen(function*() {
@@ -220,7 +228,7 @@ export const transportRows = (bench: TransportBench, options: BenchOptions, payl
     const small = payloadOf(16)
     const rate = yield* interleavedThroughput(
       { library: bench.library(small), baseline: () => bench.baseline(small) },
-      { inFlight: bench.inFlight, blocks: options.quick ? 2 : 10, millis: options.quick ? 300 : 600, warmupMillis: 500 },
+      { inFlight: bench.inFlight, blocks: options.quick ? 2 : THROUGHPUT_BLOCKS, millis: options.quick ? 300 : 600, warmupMillis: 1000 },
       Effect.promise(() => bench.baseline(small))
     )
     yield* progress(`${bench.group} throughput: ${pair(rate.library, rate.baseline, "calls/s")}`)
