@@ -21,9 +21,8 @@ import { cancellable } from "../internal/cancellable.js"
 import { Duration, Effect, type Scope } from "effect"
 import * as net from "node:net"
 import * as tls from "node:tls"
-import { type CallStatus, deadlineExceeded, frame, framedRequest, httpStatusOf, messageReader, resetStatusOf, statusOf, timeoutHeader } from "../internal/grpcWire.js"
-import * as Hpack from "../internal/hpack.js"
-import type { HeaderList } from "../internal/hpack.js"
+import { type CallStatus, deadlineExceeded, frame, framedRequest, header, httpStatusOf, messageReader, resetStatusOf, statusIn } from "../internal/grpcWire.js"
+import * as GrpcHeaderBlocks from "../internal/grpcHeaderBlocks.js"
 import * as GrpcMetadata from "../internal/grpcMetadata.js"
 import * as Http2Client from "../internal/http2Client.js"
 
@@ -155,9 +154,6 @@ export interface SessionOptions {
 
 const MAX_TIMER_MILLIS = 2_147_483_647
 
-/** Header blocks a session keeps built, one per (method, deadline) pair. */
-const MAX_BLOCKS = 256
-
 /** grpc-js's words for a call that never reached a connection, which the status mapping reads as "refused". */
 const NOT_CONNECTED = "No connection established"
 
@@ -229,17 +225,6 @@ export const open = (options: SessionOptions): Effect.Effect<GrpcSession, string
   ).pipe(Effect.map((client) => over(client, options)))
 }
 
-const header = (headers: HeaderList, name: string): string | undefined => {
-  for (const [key, value] of headers) if (key === name) return value
-  return undefined
-}
-
-/** The status a header block carries (trailers, or trailers-only headers), if any. */
-const statusIn = (headers: HeaderList): CallStatus | undefined => {
-  const code = header(headers, "grpc-status")
-  return code === undefined ? undefined : statusOf(code, header(headers, "grpc-message"))
-}
-
 /** A unary call's outcome as what its Effect resumes with. */
 const outcomeOf = <Res>(failure: CallStatus | undefined, answer: Res | undefined): Effect.Effect<Res, CallStatus> =>
   failure === undefined ? Effect.succeed(answer as Res) : Effect.fail(failure)
@@ -247,31 +232,7 @@ const outcomeOf = <Res>(failure: CallStatus | undefined, answer: Res | undefined
 /** The client over an open connection. */
 const over = (client: Http2Client.Http2Client, options: SessionOptions): GrpcSession => {
   const { maxReceiveBytes } = options
-  // Pseudo-headers first (RFC 9113 8.3), then the fixed ones; only :path and grpc-timeout vary.
-  const head = Buffer.concat([Hpack.indexed(3), Hpack.indexed(options.tls === undefined ? 6 : 7)])
-  const fixed = Buffer.concat([
-    Hpack.literal(1, "localhost"),
-    Hpack.literal(31, "application/grpc"),
-    Hpack.literal("te", "trailers"),
-    Hpack.literal(58, "goplugin-effect"),
-    ...(options.metadata === undefined ? [] : [GrpcMetadata.encode(options.metadata)])
-  ])
-  // The header block of a (method, deadline) pair is the same bytes on every call (the encoder keeps
-  // no table), so it is built once: a call then costs no HPACK encoding and no concatenation. Bounded,
-  // because deadlines are the callers' to choose.
-  const blocks = new Map<string, Buffer>()
-  const blockOf = (path: string, timeoutMillis: number | undefined): Buffer => {
-    const key = timeoutMillis === undefined ? path : `${timeoutMillis} ${path}`
-    let block = blocks.get(key)
-    if (block === undefined) {
-      block = timeoutMillis === undefined
-        ? Buffer.concat([head, Hpack.literal(4, path), fixed])
-        : Buffer.concat([head, Hpack.literal(4, path), fixed, Hpack.literal("grpc-timeout", timeoutHeader(timeoutMillis))])
-      if (blocks.size >= MAX_BLOCKS) blocks.clear()
-      blocks.set(key, block)
-    }
-    return block
-  }
+  const blockOf = GrpcHeaderBlocks.make({ tls: options.tls !== undefined, metadata: options.metadata })
 
   /**
    * Starts a call: `onMessage` for each message, `onEnd` once with the status. `undefined` when the

@@ -6,6 +6,7 @@
  * @internal
  */
 import { Status } from "./grpcModules.js"
+import type { HeaderList } from "./hpack.js"
 
 /** A call's final status: its code and details. */
 export interface CallStatus {
@@ -107,6 +108,18 @@ const percentDecoded = (text: string): string => {
   } catch {
     return text
   }
+}
+
+/** The value of header `name` in a decoded header block, if present. */
+export const header = (headers: HeaderList, name: string): string | undefined => {
+  for (const [key, value] of headers) if (key === name) return value
+  return undefined
+}
+
+/** The status a header block carries (trailers, or trailers-only headers), if any. */
+export const statusIn = (headers: HeaderList): CallStatus | undefined => {
+  const code = header(headers, "grpc-status")
+  return code === undefined ? undefined : statusOf(code, header(headers, "grpc-message"))
 }
 
 /** The status of `grpc-status` and `grpc-message` values (from trailers or trailers-only headers). */
