@@ -22,7 +22,7 @@
  * the bundle without the cache (see `runWithSourceMaps`).
  */
 import { createRequire } from "node:module"
-import { cacheFolder, installTag, runCached } from "../src/internal/codeCache.ts"
+import { runCached } from "../src/internal/codeCache.ts"
 
 // Node's built-in modules through `require`: importing one as an ES module first copies all of its exports,
 // which for node:fs means loading its streams (~9 ms of a start that is ~75 ms in all).
@@ -46,15 +46,6 @@ const readBundle = () => {
   return encoded.replace(/%2A\/|%25/g, (escape) => (escape === "%25" ? "%" : "*/"))
 }
 
-/** This plugin's caches (any build) start with this; the Node version and the build follow. */
-const prefix = `${PLUGIN_FILE}-${installTag(main)}-${process.version}-${process.arch}-`
-
-/** The cache file for this plugin, Node version and build, or undefined when caching is off. */
-const cacheFile = (() => {
-  const dir = cacheFolder()
-  return dir === undefined ? undefined : path.join(dir, `${prefix}${PLUGIN_BUILD}.v8cache`)
-})()
-
 /**
  * Under `--enable-source-maps` the bundle is compiled as Node compiles any CommonJS file, without the
  * code cache: Node applies source maps to such files, not to `vm.Script`s (Node 20 to 24).
@@ -68,4 +59,4 @@ const runWithSourceMaps = () => {
 }
 
 if (process.sourceMapsEnabled === true) runWithSourceMaps()
-else runCached(main, readBundle(), cacheFile, prefix)
+else runCached(main, readBundle(), PLUGIN_FILE, PLUGIN_BUILD)

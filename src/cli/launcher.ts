@@ -8,8 +8,8 @@
  * Node's own compile cache does from Node 22.1 (`module.enableCompileCache`); Node 20 has no such
  * switch for files, so the CLI keeps its own cache through `vm.Script`'s `cachedData`, on every Node
  * version alike. The cache lives in `$XDG_CACHE_HOME/goplugin-effect` (default `~/.cache/goplugin-effect`,
- * a folder only its owner may open), one file per Node version and CLI build (a new build replaces the
- * previous one's); V8 checks that a cache matches the source and the engine and ignores it otherwise,
+ * a folder only its owner may open), one file per install, Node version and CLI build (a new build
+ * replaces the previous one's); V8 checks that a cache matches the source and the engine and ignores it otherwise,
  * and the next run rewrites it. Set `NODE_DISABLE_COMPILE_CACHE=1` to run without it. Any failure to
  * read or write the cache only costs speed.
  *
@@ -17,32 +17,21 @@
  */
 import type * as NodeFs from "node:fs"
 import { createRequire } from "node:module"
-import type * as NodePath from "node:path"
 import { fileURLToPath } from "node:url"
-import { cacheFolder, installTag, runCached } from "../internal/codeCache.js"
+import { runCached } from "../internal/codeCache.js"
 
 // Built-ins through `require`: importing node:fs as an ES module first copies all of its exports, which
 // loads its streams (~9 ms).
 const require = createRequire(import.meta.url)
 const fs: typeof NodeFs = require("node:fs")
-const path: typeof NodePath = require("node:path")
 
 const main = fileURLToPath(new URL("./main.cjs", import.meta.url))
 
-/** The caches of this install of the CLI for this Node version; the build (size and mtime of main.cjs) follows. */
-const sameNode = `cli-${installTag(main)}-${process.version}-${process.arch}-`
-
-/** The cache file for this Node version and this build of the CLI, or undefined when caching is off. */
-const cacheFileFor = (stat: NodeFs.Stats): string | undefined => {
-  const dir = cacheFolder()
-  return dir === undefined ? undefined : path.join(dir, `${sameNode}${stat.size}-${Math.trunc(stat.mtimeMs)}.v8cache`)
-}
-
+// The build is the bundle's size and mtime: a new build's cache replaces the earlier ones.
 const stat = fs.statSync(main)
-const cacheFile = cacheFileFor(stat)
 // The bundle's own `#!` line becomes a comment. The bundle is ASCII (scripts/bundle.mjs checks), so it is
 // read as latin1, which copies bytes where utf8 decodes them (a few ms for 2.5 MB).
 const source = fs.readFileSync(main, "latin1").replace(/^#!/, "//")
 // A script restored from the code cache cannot run `import()` itself: lend it this module's (dynamicImport.ts).
 ;(globalThis as Record<symbol, unknown>)[Symbol.for("goplugin-effect/cli/import")] = (specifier: string) => import(specifier)
-runCached(main, source, cacheFile, sameNode)
+runCached(main, source, "cli", `${stat.size}-${Math.trunc(stat.mtimeMs)}`)

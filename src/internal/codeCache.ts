@@ -80,12 +80,16 @@ export const writeCache = (file: string, script: NodeVm.Script, samePrefix: stri
 }
 
 /**
- * Runs `source` as the CommonJS module `filename` through the code cache in `cacheFile` (undefined:
- * none). The module wrapper goes on the source's first line, so that line numbers (stack traces,
- * source maps) stay right. A missing or rejected cache is written at exit, so that the functions
- * compiled while the program ran are in it too; `samePrefix` names the caches it replaces.
+ * Runs `source` as the CommonJS module `filename` through its code cache. The cache is named
+ * `<name>-<install tag>-<Node version>-<arch>-<build>.v8cache`: a new build replaces the caches of the
+ * earlier ones of this install and Node version, and leaves every other alone. The module wrapper goes
+ * on the source's first line, so that line numbers (stack traces, source maps) stay right. A missing or
+ * rejected cache is written at exit, so that the functions compiled while the program ran are in it too.
  */
-export const runCached = (filename: string, source: string, cacheFile: string | undefined, samePrefix: string): void => {
+export const runCached = (filename: string, source: string, name: string, build: string): void => {
+  const samePrefix = `${name}-${installTag(filename)}-${process.version}-${process.arch}-`
+  const folder = cacheFolder()
+  const cacheFile = folder === undefined ? undefined : path.join(folder, `${samePrefix}${build}.v8cache`)
   const cachedData = readCache(cacheFile)
   const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
     filename,
