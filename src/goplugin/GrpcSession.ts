@@ -92,7 +92,8 @@ export type UnaryDone<Res> = (failure: CallStatus | undefined, answer: Res | und
  */
 export interface GrpcSession {
   /**
-   * One unary call with a deadline; interruption resets the stream. Fails with the call's status.
+   * One unary call with a deadline; the stream is reset when a fiber interrupted during the call ends
+   * (`internal/cancellable.ts`). Fails with the call's status.
    * `metadata` is sent after the session's own (an entry that cannot be sent fails the call INTERNAL).
    */
   readonly unary: <Req, Res>(

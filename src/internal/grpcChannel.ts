@@ -65,8 +65,9 @@ export const make = (options: ChannelOptions): Effect.Effect<GrpcChannel, never,
   Effect.gen(function*() {
     const channelScope = yield* Effect.scope
     const state = yield* Ref.make<State>(idle)
-    // A read-only mirror of the last session `state` opened, for `live` (and `session`'s first look): calls run at thousands per
-    // second, and reading it costs nothing where going through the Ref costs a few Effect steps.
+    // A read-only mirror of the last session `state` opened, for `live` (and `session`'s first look):
+    // calls run at thousands per second, and reading it costs nothing where going through the Ref costs
+    // a few Effect steps.
     // Transitions still happen only through `state`.
     let lastOpened: GrpcSession.GrpcSession | undefined
 
