@@ -10,13 +10,14 @@
 import { Effect, Either, HashMap, Option, PubSub, Scope, Stream, SynchronizedRef } from "effect"
 import * as os from "node:os"
 import type { Caller } from "./Caller.js"
-import { CallerFactory } from "./CallerFactory.js"
+import { type CallerDriver, CallerFactory } from "./CallerFactory.js"
 import * as Host from "./Host.js"
+import { defectText } from "./internal/errorText.js"
 import { verifyCached } from "./internal/verifyCache.js"
 import type { LaunchPlan } from "./Launcher.js"
 import { Md5Checker } from "./Md5Checker.js"
 import { callTimeoutOf } from "./PluginConfig.js"
-import { PluginAlreadyRunning, PluginNotRunning, PluginStartError, type StartError, type UnsupportedProtocol } from "./PluginError.js"
+import { DriverFailed, PluginAlreadyRunning, PluginNotRunning, PluginStartError, type StartError, type UnsupportedProtocol } from "./PluginError.js"
 import * as PluginHandle from "./PluginHandle.js"
 import type { PluginProcess } from "./ProcessRegistry.js"
 import { policyFor, type SupervisorEvent, type SupervisorPolicy } from "./Supervisor.js"
@@ -158,6 +159,18 @@ export const make = (installed: Host.InstalledHost, options: ContainerOptions = 
       verify: Effect.provideService(verifyCached(plugin.name, plugin.execFile, plugin.spec), Md5Checker, checker)
     })
 
+    /**
+     * One generation started by the plugin's driver. A defect in the driver (a custom driver that throws,
+     * say) becomes a `DriverFailed` start error, so the first `run` reports it and a restart counts it as
+     * a failed attempt, rather than the supervisor dying with the start pending.
+     */
+    const startWith = (driver: CallerDriver, name: string, plugin: Host.InstalledPlugin) =>
+      driver.start(planFor(plugin)).pipe(
+        Effect.catchAllDefect((defect) =>
+          Effect.fail(new DriverFailed({ host, plugin: name, commType: driver.commType, detail: defectText(defect), cause: defect }))
+        )
+      )
+
     /** Removes `handle` from the map if it is still the plugin's current one, and stops it. */
     const release = (name: string, handle: PluginHandle.PluginHandle) =>
       SynchronizedRef.update(handles, (map) =>
@@ -183,7 +196,7 @@ export const make = (installed: Host.InstalledHost, options: ContainerOptions = 
             protocol,
             callTimeout: callTimeoutOf(config, plugin.spec),
             policy: policyFor(config, plugin.spec, options.supervisor),
-            start: starting.withPermits(1)(driver.start(planFor(plugin))),
+            start: starting.withPermits(1)(startWith(driver, name, plugin)),
             stoppedBeforeReady: () => new PluginStartError({
               host,
               plugin: name,

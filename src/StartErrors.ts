@@ -148,6 +148,28 @@ export class PluginNotRunning extends Schema.TaggedError<PluginNotRunning>()("Pl
   }
 }
 
+/**
+ * The plugin's driver (its launcher or transport) failed unexpectedly while starting it: a defect, such
+ * as an exception thrown by a custom driver, kept as the cause with its stack. The start's resources
+ * (the process, its connection) were released.
+ *
+ * @since 0.2.0
+ */
+export class DriverFailed extends Schema.TaggedError<DriverFailed>()("DriverFailed", {
+  host: Schema.String,
+  plugin: Schema.String,
+  commType: Schema.String,
+  /** The defect, in words. */
+  detail: Schema.String,
+  cause: Schema.optional(Schema.Defect)
+}) {
+  override get message(): string {
+    return `Host "${this.host}" could not start plugin "${this.plugin}": its comm_type "${this.commType}" driver failed ` +
+      `unexpectedly (${this.detail}). This is a bug in the driver, not in the plugin: report it to the driver's author ` +
+      `with the stack of this error's cause.`
+  }
+}
+
 /** No caller driver is registered for the plugin's `comm_type`. */
 export class UnsupportedProtocol extends Schema.TaggedError<UnsupportedProtocol>()("UnsupportedProtocol", {
   plugin: Schema.String,
@@ -157,7 +179,7 @@ export class UnsupportedProtocol extends Schema.TaggedError<UnsupportedProtocol>
 }) {
   override get message(): string {
     return `Plugin "${this.plugin}" uses comm_type "${this.commType}", which has no driver ` +
-      `(drivers: ${list(this.known)}). Change comm_type, or provide a driver with CallerFactory.withDriver.`
+      `(drivers: ${list(this.known)}). Change comm_type, or provide a driver: GoPlugin.layer({ drivers }).`
   }
 }
 
@@ -167,6 +189,7 @@ export type StartError =
   | PluginNotFound
   | PluginNotAllowed
   | PluginStartError
+  | DriverFailed
   | PortInUse
   | PluginNotReady
   | PluginExited

@@ -9,8 +9,9 @@
  *
  * @since 0.1.0
  */
-import { Clock, Data, Deferred, Duration, Effect, Either, Exit, Schedule, Scope, SubscriptionRef } from "effect"
+import { Cause, Clock, Data, Deferred, Duration, Effect, Either, Exit, Schedule, Scope, SubscriptionRef } from "effect"
 import type { Generation } from "./CallerFactory.js"
+import { defectText } from "./internal/errorText.js"
 import type { PluginConfig, PluginSpec } from "./PluginConfig.js"
 import type { StartError } from "./PluginError.js"
 
@@ -273,6 +274,16 @@ export const supervise = (plugin: SupervisedPlugin): Effect.Effect<void> =>
       }
     }
   }).pipe(
+    // A defect (a start or an event listener that throws) must not leave the plugin looking alive, or
+    // its first start pending for ever: the plugin is down, the first start fails with the defect, and
+    // the defect is logged. Container's drivers' defects arrive as `DriverFailed` instead.
+    Effect.tapDefect((cause) => {
+      const reason = `the supervisor failed unexpectedly: ${defectText(Cause.squash(cause))}`
+      return Effect.zipRight(
+        Effect.zipRight(SubscriptionRef.set(plugin.state, PluginState.Down({ reason })), Deferred.failCause(plugin.firstStart, cause)),
+        Effect.logError(reason, cause).pipe(Effect.annotateLogs({ host: plugin.host, plugin: plugin.plugin }))
+      )
+    }),
     Effect.onInterrupt(() =>
       Effect.zipRight(
         SubscriptionRef.set(plugin.state, PluginState.Down({ reason: "the plugin was stopped" })),

@@ -225,6 +225,40 @@ describe("caller drivers", () => {
     }))
 })
 
+describe("a driver that fails unexpectedly", () => {
+  it.scopedLive("a driver that throws fails the start with DriverFailed, and the process it started is stopped", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      const file = writeConfig(dir, renderConfig([nodePlugin("fragile", "examples/rest-plugin.cjs", "fragile")], { app: ["fragile"] }))
+      const pids: Array<number> = []
+      // A buggy custom driver: its launcher starts the process, then its transport throws.
+      const fragile = Effect.map(PortLauncher.PortLauncher, (port): CallerFactory.CallerDriver => ({
+        commType: "fragile",
+        start: (plan) =>
+          Effect.gen(function*() {
+            const launched = yield* port.launch(plan)
+            if (launched.process !== undefined) pids.push(launched.process.pid)
+            return yield* Effect.sync((): never => {
+              throw new Error("the transport fell over")
+            })
+          })
+      }))
+      yield* Effect.gen(function*() {
+        const container = yield* Executor.fromHost("app")
+        // Twice: a failed start leaves nothing behind that would make the next run hang or say "already running".
+        for (const attempt of [1, 2]) {
+          const error = yield* Effect.flip(container.run("fragile"))
+          expect(error).toMatchObject({ _tag: "DriverFailed", host: "app", plugin: "fragile", commType: "fragile", detail: "the transport fell over" })
+          expect(error.message).toContain(`comm_type "fragile" driver failed unexpectedly (the transport fell over)`)
+          expect(error._tag === "DriverFailed" ? error.cause : undefined).toBeInstanceOf(Error)
+          expect(pids.length).toBe(attempt)
+          expect(yield* survivors(pids)).toEqual([])
+          expect(yield* container.running).toEqual([])
+        }
+      }).pipe(Effect.scoped, Effect.provide(testLayer(file, { drivers: [fragile] })))
+    }))
+})
+
 describe("scope ends", () => {
   it.scopedLive("releasing the library's layer stops plugins whose own scope was never closed", () =>
     Effect.gen(function*() {

@@ -3,7 +3,7 @@
  * the crash budget's window, give-up, health checks, restart off, and a stop that is not a crash.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Deferred, Duration, Effect, Fiber, Queue, Ref, Scope, SubscriptionRef, TestClock } from "effect"
+import { Cause, Deferred, Duration, Effect, Exit, Fiber, Option, Queue, Ref, Scope, SubscriptionRef, TestClock } from "effect"
 import type { Generation } from "../src/CallerFactory.js"
 import { callError } from "../src/internal/callResult.js"
 import { PluginStartError, type StartError } from "../src/PluginError.js"
@@ -207,5 +207,48 @@ describe("Supervisor policy (TestClock, no processes)", () => {
       })
       expect(yield* Effect.flip(Deferred.await(firstStart))).toBe(error)
       expect((yield* SubscriptionRef.get(state))._tag).toBe("Down")
+    }))
+
+  it.scoped("a start that dies fails the first start with the defect and leaves the plugin down, not pending", () =>
+    Effect.gen(function*() {
+      const state = yield* SubscriptionRef.make<PluginState>(PluginState.Starting())
+      const firstStart = yield* Deferred.make<Generation, StartError>()
+      const boom = new Error("boom")
+      const ended = yield* Effect.exit(supervise({
+        host: "h",
+        plugin: "p",
+        policy,
+        start: Effect.die(boom),
+        state,
+        firstStart,
+        stoppedBeforeReady: () => new PluginStartError({ host: "h", plugin: "p", exec: "x", detail: "stopped" }),
+        publish: () => Effect.void
+      }))
+      expect(Exit.isFailure(ended) && Cause.isDie(ended.cause)).toBe(true)
+      const started = yield* Effect.exit(Deferred.await(firstStart))
+      expect(Exit.isFailure(started) && Option.getOrUndefined(Cause.dieOption(started.cause))).toBe(boom)
+      expect(yield* SubscriptionRef.get(state)).toEqual(PluginState.Down({ reason: "the supervisor failed unexpectedly: boom" }))
+    }))
+
+  it.scoped("a defect after the first start (an event listener that dies) leaves the plugin down, not looking ready", () =>
+    Effect.gen(function*() {
+      const state = yield* SubscriptionRef.make<PluginState>(PluginState.Starting())
+      const firstStart = yield* Deferred.make<Generation, StartError>()
+      const fake = yield* fakeGeneration(7)
+      const fiber = yield* Effect.fork(supervise({
+        host: "h",
+        plugin: "p",
+        policy,
+        start: Effect.succeed(fake.generation),
+        state,
+        firstStart,
+        stoppedBeforeReady: () => new PluginStartError({ host: "h", plugin: "p", exec: "x", detail: "stopped" }),
+        publish: (event) => (event._tag === "PluginCrashed" ? Effect.die(new Error("the listener broke")) : Effect.void)
+      }))
+      expect((yield* Deferred.await(firstStart)).process?.pid).toBe(7)
+      yield* crash(fake)
+      const ended = yield* Fiber.await(fiber)
+      expect(Exit.isFailure(ended) && Cause.isDie(ended.cause)).toBe(true)
+      expect(yield* SubscriptionRef.get(state)).toEqual(PluginState.Down({ reason: "the supervisor failed unexpectedly: the listener broke" }))
     }))
 })

@@ -56,6 +56,7 @@ const codeByTag: Readonly<Record<string, number>> = {
   PluginAlreadyRunning: ExitCode.start,
   PluginNotRunning: ExitCode.start,
   UnsupportedProtocol: ExitCode.start,
+  DriverFailed: ExitCode.start,
   CallError: ExitCode.call,
   ManifestNotFound: ExitCode.register,
   ManifestInvalid: ExitCode.register,

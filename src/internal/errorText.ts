@@ -14,3 +14,6 @@ export const tail = (lines: ReadonlyArray<string>): string =>
 
 /** Names joined for a message; "(none)" for an empty list. */
 export const list = (names: ReadonlyArray<string>): string => (names.length === 0 ? "(none)" : names.join(", "))
+
+/** A defect (anything thrown) in words: an `Error`'s message, else the value as a string. */
+export const defectText = (defect: unknown): string => (defect instanceof Error ? defect.message : String(defect))
