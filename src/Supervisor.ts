@@ -141,6 +141,11 @@ export interface SupervisedPlugin {
   readonly start: Effect.Effect<Generation, StartError, Scope.Scope>
   /** The plugin's state: written by the supervisor only. */
   readonly state: SubscriptionRef.SubscriptionRef<PluginState>
+  /**
+   * Told each new state synchronously, just before `state` is set: for a plain mirror that a hot path
+   * reads without running an effect (the stable caller's ready generation).
+   */
+  readonly onState?: ((state: PluginState) => void) | undefined
   /** Completed once, with the first generation or the reason it could not start. */
   readonly firstStart: Deferred.Deferred<Generation, StartError>
   /**
@@ -150,6 +155,12 @@ export interface SupervisedPlugin {
   readonly stoppedBeforeReady: () => StartError
   readonly publish: (event: SupervisorEvent) => Effect.Effect<void>
 }
+
+/** Sets the plugin's state, telling `onState` first. */
+const setState = (plugin: SupervisedPlugin, next: PluginState): Effect.Effect<void> =>
+  plugin.onState === undefined
+    ? SubscriptionRef.set(plugin.state, next)
+    : Effect.zipRight(Effect.sync(() => plugin.onState?.(next)), SubscriptionRef.set(plugin.state, next))
 
 /**
  * Completes with a description once the generation fails: its process exits, or it stops answering
@@ -212,7 +223,7 @@ const runGeneration = (
     (scope) =>
       Effect.gen(function*() {
         const generation = yield* Scope.extend(plugin.start, scope)
-        yield* SubscriptionRef.set(plugin.state, PluginState.Ready({ generation }))
+        yield* setState(plugin, PluginState.Ready({ generation }))
         yield* onReady(generation)
         // Whoever waited for this generation (the first `run`) goes first; watching it can wait a turn.
         yield* Effect.yieldNow()
@@ -220,7 +231,7 @@ const runGeneration = (
       }),
     (scope, exit) =>
       Exit.isInterrupted(exit)
-        ? Effect.zipRight(SubscriptionRef.set(plugin.state, PluginState.Stopping()), Scope.close(scope, exit))
+        ? Effect.zipRight(setState(plugin, PluginState.Stopping()), Scope.close(scope, exit))
         : Scope.close(scope, exit)
   )
 
@@ -233,7 +244,7 @@ const runGeneration = (
 export const supervise = (plugin: SupervisedPlugin): Effect.Effect<void> =>
   Effect.gen(function*() {
     const { host, policy } = plugin
-    const down = (reason: string) => SubscriptionRef.set(plugin.state, PluginState.Down({ reason }))
+    const down = (reason: string) => setState(plugin, PluginState.Down({ reason }))
     const first = yield* Effect.either(runGeneration(plugin, (generation) => Deferred.succeed(plugin.firstStart, generation)))
     if (Either.isLeft(first)) {
       yield* down(first.left.message)
@@ -254,7 +265,7 @@ export const supervise = (plugin: SupervisedPlugin): Effect.Effect<void> =>
         return yield* down(`${restarts.length} restarts within ${Duration.format(policy.window)}; last failure: ${reason}`)
       }
       attempt++
-      yield* SubscriptionRef.set(plugin.state, PluginState.Restarting({ attempt }))
+      yield* setState(plugin, PluginState.Restarting({ attempt }))
       const delay = yield* Effect.orDie(backoff.next(undefined))
       yield* plugin.publish(SupervisorEvent.PluginRestarting({ host, plugin: plugin.plugin, attempt, delayMillis: Duration.toMillis(delay) }))
       restarts = [...restarts, yield* Clock.currentTimeMillis]
@@ -280,13 +291,13 @@ export const supervise = (plugin: SupervisedPlugin): Effect.Effect<void> =>
     Effect.tapDefect((cause) => {
       const reason = `the supervisor failed unexpectedly: ${defectText(Cause.squash(cause))}`
       return Effect.zipRight(
-        Effect.zipRight(SubscriptionRef.set(plugin.state, PluginState.Down({ reason })), Deferred.failCause(plugin.firstStart, cause)),
+        Effect.zipRight(setState(plugin, PluginState.Down({ reason })), Deferred.failCause(plugin.firstStart, cause)),
         Effect.logError(reason, cause).pipe(Effect.annotateLogs({ host: plugin.host, plugin: plugin.plugin }))
       )
     }),
     Effect.onInterrupt(() =>
       Effect.zipRight(
-        SubscriptionRef.set(plugin.state, PluginState.Down({ reason: "the plugin was stopped" })),
+        setState(plugin, PluginState.Down({ reason: "the plugin was stopped" })),
         Deferred.fail(plugin.firstStart, plugin.stoppedBeforeReady())
       )
     )
