@@ -98,10 +98,12 @@ export class PluginNotReady extends Schema.TaggedError<PluginNotReady>()("Plugin
   cause: Schema.optional(Schema.Defect)
 }) {
   override get message(): string {
+    const seen = /[.?!]$/.test(this.lastError) ? this.lastError : `${this.lastError}.`
     return `Plugin "${this.plugin}" (host "${this.host}") was not ready within ${this.waitedMillis} ms of its ` +
-      `start (exec_time) and was stopped; the last thing seen: ${this.lastError}. Raise exec_time in ` +
-      `[plugins.${this.plugin}] if it needs longer, or check that it listens on the port given by --port ` +
-      `and answers Ping.${tail(this.lastStderr)}`
+      `start (exec_time) and was stopped; the last thing seen: ${seen} Raise exec_time in ` +
+      `[plugins.${this.plugin}] if it needs longer, or check that it listens where the host looks for it ` +
+      `(the port given by --port; for a go-plugin binary, the address in its handshake line) and answers ` +
+      `Ping.${tail(this.lastStderr)}`
   }
 }
 

@@ -11,7 +11,7 @@ import * as path from "node:path"
 import { oneLine } from "../src/cli/output.js"
 import { plainDetail } from "../src/GrpcCaller.js"
 import { verifyFile } from "../src/Md5Checker.js"
-import { CallError, ChecksumMismatch } from "../src/PluginError.js"
+import { CallError, ChecksumMismatch, PluginNotReady } from "../src/PluginError.js"
 import { tempDir } from "./helpers.js"
 
 describe("error hints", () => {
@@ -29,6 +29,20 @@ describe("error hints", () => {
       expect(shipped).toMatchObject({ _tag: "ChecksumMismatch", manifestDir: dir })
       expect(shipped.message).toContain(`if the change is trusted, register it again: goplugin register ${dir} --force.`)
     }))
+
+  it("a plugin that was not ready says where the host looked, without doubling the last error's punctuation", () => {
+    const asked = new PluginNotReady({
+      host: "app",
+      plugin: "kv",
+      waitedMillis: 5000,
+      lastError: "cannot use its gRPC server at unix:///tmp/x.sock: connect ENOENT. Is the plugin still running?",
+      lastStderr: []
+    })
+    expect(asked.message).toContain("the last thing seen: cannot use its gRPC server at unix:///tmp/x.sock: connect ENOENT. Is the plugin still running? Raise exec_time in [plugins.kv]")
+    expect(asked.message).toContain("for a go-plugin binary, the address in its handshake line")
+    const plain = new PluginNotReady({ host: "app", plugin: "kv", waitedMillis: 5000, lastError: "port 4000: ECONNREFUSED", lastStderr: [] })
+    expect(plain.message).toContain("the last thing seen: port 4000: ECONNREFUSED. Raise exec_time")
+  })
 
   it("a gRPC deadline keeps only its first part", () => {
     const details = "Deadline exceeded after 4.272s,metadata filters: 0.371s,LB pick: 0.049s,remote_addr=127.0.0.1:4000"
