@@ -157,10 +157,11 @@ export interface SupervisedPlugin {
 }
 
 /** Sets the plugin's state, telling `onState` first. */
-const setState = (plugin: SupervisedPlugin, next: PluginState): Effect.Effect<void> =>
-  plugin.onState === undefined
-    ? SubscriptionRef.set(plugin.state, next)
-    : Effect.zipRight(Effect.sync(() => plugin.onState?.(next)), SubscriptionRef.set(plugin.state, next))
+const setState = (plugin: SupervisedPlugin, next: PluginState): Effect.Effect<void> => {
+  const { onState } = plugin
+  const set = SubscriptionRef.set(plugin.state, next)
+  return onState === undefined ? set : Effect.zipRight(Effect.sync(() => onState(next)), set)
+}
 
 /**
  * Completes with a description once the generation fails: its process exits, or it stops answering

@@ -8,6 +8,7 @@
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import type { PipelineContext } from "../Caller.js"
+import { defectText } from "../internal/errorText.js"
 import { CommandFailed } from "../SdkErrors.js"
 import { fromHex, toHex } from "../internal/wire.js"
 
@@ -98,9 +99,6 @@ export const readExecRequest = (body: unknown): ExecRequest | string => {
   return { command, payload }
 }
 
-const describeDefect = (defect: unknown): string =>
-  defect instanceof Error ? defect.message : typeof defect === "string" ? defect : String(defect)
-
 /**
  * Runs the handler for `command` on a hex payload and answers the hex response. Bad hex, an unknown
  * command, a handler failure and a handler defect (a thrown exception) all become `CommandFailed`, with
@@ -157,7 +155,7 @@ export const dispatchAnswer = (
     Effect.catchAllDefect((defect) =>
       Effect.logError(`command "${command}" crashed`, Cause.die(defect)).pipe(
         Effect.zipRight(
-          Effect.fail(new CommandFailed({ command, kind: "internal", detail: describeDefect(defect) }))
+          Effect.fail(new CommandFailed({ command, kind: "internal", detail: defectText(defect) }))
         )
       )
     )
